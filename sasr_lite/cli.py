@@ -1,0 +1,48 @@
+"""`sasr-lite` command line: one subcommand per module, imported only when used.
+
+Each module named in COMMANDS exposes ``add_arguments(parser)`` and ``run(args) -> int``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# subcommand -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "inspect": ("sasr_lite.data.inspect", "summarise MUSIC-AVQA annotation files"),
+    "build-store": ("sasr_lite.data.store", "build a float16 feature store from per-video .npy files"),
+    "synth": ("sasr_lite.synth.generate", "generate the synthetic MUSIC-AVQA benchmark"),
+    "render": ("sasr_lite.synth.media", "render synthetic scenes to MP4/WAV media"),
+    "extract": ("sasr_lite.features.extract", "extract VGGish and ResNet-18 features from videos"),
+    "train": ("sasr_lite.train", "train SaSR-Net"),
+    "eval": ("sasr_lite.evaluate", "evaluate a checkpoint in the paper's Table 1 layout"),
+    "demo": ("sasr_lite.demo", "end-to-end demo on the synthetic benchmark"),
+    "bench": ("sasr_lite.bench", "samples/s of the model and the data path"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sasr-lite", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (module, help_text) in COMMANDS.items():
+        sub.add_parser(name, help=help_text, add_help=False)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
+        build_parser().parse_args(argv)  # prints help or the unknown-command error
+        return 2
+    name, rest = argv[0], argv[1:]
+    module = importlib.import_module(COMMANDS[name][0])
+    parser = argparse.ArgumentParser(prog=f"sasr-lite {name}", description=COMMANDS[name][1])
+    module.add_arguments(parser)
+    args = parser.parse_args(rest)
+    return int(module.run(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
