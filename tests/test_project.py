@@ -1,0 +1,81 @@
+"""The project's promises to a new user: pinned environment, two-command README, CLI, CI."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+PINNED = ("torch", "torchvision", "torchaudio")
+
+
+def _pins(requirements: list[str]) -> dict[str, str]:
+    pins = {}
+    for req in requirements:
+        match = re.fullmatch(r"\s*([A-Za-z0-9_.-]+)\s*==\s*([^\s;]+)\s*", req)
+        if match:
+            pins[match.group(1).lower()] = match.group(2)
+    return pins
+
+
+def test_pyproject_pins_the_gpu_machine_torch_stack():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pins = _pins(project["dependencies"])
+    assert pins == {**pins, "torch": "2.11.0", "torchvision": "0.26.0", "torchaudio": "2.11.0"}
+    assert project["requires-python"].startswith(">=3.11")
+    assert project["scripts"]["sasr-lite"] == "sasr_lite.cli:main"
+
+
+def test_environment_yml_parses_and_matches_pyproject_pins():
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    assert "python=3.11" in env["dependencies"]
+    pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d)
+    env_pins = _pins(pip_section)
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    project_pins = _pins(project["dependencies"])
+    for name in PINNED:
+        assert env_pins[name] == project_pins[name], name
+    assert any(line.startswith("-e .[") for line in pip_section), "environment.yml must install the kit"
+
+
+def test_readme_opens_with_the_two_commands_and_ci_runs_the_second():
+    readme = (ROOT / "README.md").read_text()
+    first_block = readme.split("```")[1]
+    assert "make demo" in first_block and "make test" in first_block
+    ci = (ROOT / ".ci" / "run").read_text()
+    commands = [line for line in ci.splitlines() if line.strip() and not line.lstrip().startswith(("#", "set ", "cd "))]
+    assert commands == ["make test"]
+
+
+def test_makefile_targets_create_the_venv_first():
+    makefile = (ROOT / "Makefile").read_text()
+    for target in ("demo", "test", "lab"):
+        rule = re.search(rf"^{target}:(.*)$", makefile, re.M)
+        assert rule and "$(STAMP)" in rule.group(1), f"`make {target}` must create .venv first"
+
+
+def test_cli_lists_every_subcommand_and_rejects_unknown_ones():
+    out = subprocess.run([sys.executable, "-m", "sasr_lite.cli", "--help"], capture_output=True, text=True)
+    assert out.returncode == 0
+    for name in ("inspect", "synth", "train", "eval", "demo", "bench", "extract", "build-store"):
+        assert name in out.stdout
+    bad = subprocess.run([sys.executable, "-m", "sasr_lite.cli", "frobnicate"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "invalid choice: 'frobnicate'" in bad.stderr
+
+
+@pytest.mark.parametrize("name", ["inspect", "build-store", "synth", "render", "extract", "train", "eval", "demo", "bench"])
+def test_every_subcommand_has_help(name):
+    out = subprocess.run([sys.executable, "-m", "sasr_lite.cli", name, "--help"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert f"sasr-lite {name}" in out.stdout
+
+
+def test_no_device_literals_in_the_package():
+    offenders = [p for p in (ROOT / "sasr_lite").rglob("*.py") if ".cuda()" in p.read_text()]
+    assert offenders == []
