@@ -1,0 +1,300 @@
+"""Records + feature store -> tensors: a per-item `AVQADataset` and the fast `BatchLoader`.
+
+Negatives (for L_match): for each item and each segment t, the maps of a *different* video of
+the store at the same t. The choice is a hash of (seed, epoch, item, t), so it is the same
+whether an item is read alone or in a batch, in any order, and `set_epoch(e)` draws new ones
+reproducibly. The draw is `v + 1 + h % (N - 1)` modulo N: uniform over the other N - 1 videos
+and never the item's own video.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections import Counter
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from sasr_lite.data.annotations import QARecord
+from sasr_lite.data.sources import NUM_CLASSES, weak_source_labels
+from sasr_lite.data.store import MODALITIES, FeatureStore
+from sasr_lite.data.vocab import UNKNOWN_INDEX, Vocabulary
+from sasr_lite.device import pick_device
+
+# keys of an item (and, batched, of a BatchLoader batch)
+ITEM_KEYS = (
+    "audio", "visual", "visual_maps", "visual_maps_neg", "question", "answer", "sources",
+    "subtype", "template", "question_id", "video_index",
+)
+
+
+def _splitmix64(x: np.ndarray) -> np.ndarray:
+    """A well-mixed 64-bit hash of each element (SplitMix64's finaliser); wraps on purpose."""
+    with np.errstate(over="ignore"):
+        z = x.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+
+def _hash(*keys: np.ndarray | int) -> np.ndarray:
+    """Hash of a tuple of non-negative integer arrays (broadcast together)."""
+    h = np.zeros((), dtype=np.uint64)
+    for key in keys:
+        h = _splitmix64(h ^ np.asarray(key, dtype=np.uint64))
+    return h
+
+
+class AVQADataset(Dataset):
+    """One item per question: features of its video, negatives, encoded question and answer.
+
+    An item (`ITEM_KEYS`): ``audio`` [T,128], ``visual`` [T,512], ``visual_maps`` [T,P,512],
+    ``visual_maps_neg`` [T,P,512] (float32); ``question`` [14], ``answer`` (-1 if unknown),
+    ``sources`` [22] float, ``subtype`` (index in taxonomy.SUBTYPES), ``template`` (index in
+    taxonomy.TEMPLATES), ``question_id``, ``video_index`` (row in ``store``).
+
+    ``source_labels``: {video_id: float [22]} (e.g. `weak_source_labels(train_records)` or
+    `load_source_labels(file)`); None derives weak labels from ``records`` themselves, which is
+    the paper's rule for the train split (for val/test they are only a loss target, never an
+    input). A record whose video is not in ``store`` raises ValueError listing the first ids,
+    or with ``skip_missing=True`` is dropped with a warning giving the count. Answers outside
+    ``answer_vocab`` encode to -1 (`num_unknown_answers`; evaluation counts them as wrong).
+    """
+
+    def __init__(
+        self,
+        records: Sequence[QARecord],
+        store: FeatureStore,
+        question_vocab: Vocabulary,
+        answer_vocab: Vocabulary,
+        source_labels: dict[str, np.ndarray] | None = None,
+        seed: int = 0,
+        skip_missing: bool = False,
+    ):
+        records = list(records)
+        absent = list(dict.fromkeys(r.video_id for r in records if r.video_id not in store))
+        if absent:
+            if not skip_missing:
+                raise ValueError(
+                    f"{len(absent)} videos referenced by the annotations are not in the feature store "
+                    f"{store.path} (first ids: {absent[:5]}); build the store from the same annotation "
+                    "files, or pass skip_missing=True to drop their questions"
+                )
+            kept = [r for r in records if r.video_id in store]
+            warnings.warn(
+                f"skipping {len(records) - len(kept)} questions about {len(absent)} videos missing "
+                f"from the feature store {store.path}"
+            )
+            records = kept
+        if not records:
+            raise ValueError(f"no questions to serve: the record list is empty (store {store.path})")
+        if len(store) < 2:
+            raise ValueError(f"negatives need at least 2 videos in the feature store {store.path}, it has {len(store)}")
+
+        self.records = records
+        self.store = store
+        self.question_vocab = question_vocab
+        self.answer_vocab = answer_vocab
+        self.seed = seed
+        self.epoch = 0
+        # per-record arrays, so that a batch is a handful of fancy-index reads
+        self.video_index = np.array([store.index_of(r.video_id) for r in records], dtype=np.int64)
+        self.questions = np.array([question_vocab.encode(r.tokens) for r in records], dtype=np.int64)
+        self.answers = np.array(answer_vocab.encode(r.answer for r in records), dtype=np.int64)
+        self.subtypes = np.array([r.subtype_index for r in records], dtype=np.int64)
+        self.templates = np.array([r.template.index for r in records], dtype=np.int64)
+        self.question_ids = np.array([r.question_id for r in records], dtype=np.int64)
+
+        unknown = Counter(r.answer for r, a in zip(records, self.answers) if a == UNKNOWN_INDEX)
+        self.num_unknown_answers = sum(unknown.values())
+        if unknown:
+            warnings.warn(
+                f"{self.num_unknown_answers} of {len(records)} answers are not in the answer vocabulary "
+                f"(e.g. {sorted(unknown)[:5]}); they encode to -1 and count as wrong"
+            )
+
+        labels = weak_source_labels(records) if source_labels is None else source_labels
+        self.sources = np.zeros((len(store), NUM_CLASSES), dtype=np.float32)  # [N, 22] by store row
+        unlabelled = 0
+        for video_id in dict.fromkeys(r.video_id for r in records):
+            if video_id in labels:
+                self.sources[store.index_of(video_id)] = labels[video_id]
+            else:
+                unlabelled += 1
+        if unlabelled:
+            warnings.warn(f"{unlabelled} videos have no source label; their source targets are all zero")
+
+    def set_epoch(self, epoch: int) -> None:
+        """Draw this epoch's negatives (deterministic in (seed, epoch))."""
+        self.epoch = int(epoch)
+
+    def negative_videos(self, items: np.ndarray) -> np.ndarray:
+        """Store rows of the negatives of ``items`` [B]: int64 [B, T], never an item's own video."""
+        items = np.asarray(items, dtype=np.int64)
+        T, N = self.store.T, len(self.store)
+        h = _hash(self.seed % 2**64, self.epoch % 2**64, items[:, None], np.arange(T)[None, :])  # [B, T]
+        offset = 1 + (h % np.uint64(N - 1)).astype(np.int64)
+        return (self.video_index[items][:, None] + offset) % N
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        """Float32 features of one question (the per-item path; `BatchLoader` is the fast one)."""
+        if not -len(self) <= i < len(self):
+            raise IndexError(f"item {i} out of range for {len(self)} questions")
+        i = int(i) % len(self)
+        v = self.video_index[i]
+        neg = self.negative_videos(np.array([i]))[0]  # [T]
+        store = self.store
+
+        def f32(a: np.ndarray) -> torch.Tensor:
+            return torch.from_numpy(np.asarray(a, dtype=np.float32))
+
+        return {
+            "audio": f32(store.audio[v]),  # [T, 128]
+            "visual": f32(store.visual[v]),  # [T, 512]
+            "visual_maps": f32(store.maps[v]),  # [T, P, 512]
+            "visual_maps_neg": f32(store.maps[neg, np.arange(store.T)]),  # [T, P, 512]
+            "question": torch.from_numpy(self.questions[i].copy()),  # [14]
+            "answer": torch.tensor(self.answers[i]),
+            "sources": torch.from_numpy(self.sources[v].copy()),  # [22]
+            "subtype": torch.tensor(self.subtypes[i]),
+            "template": torch.tensor(self.templates[i]),
+            "question_id": torch.tensor(self.question_ids[i]),
+            "video_index": torch.tensor(v),
+        }
+
+
+class BatchLoader:
+    """Batches of `AVQADataset` items, each gathered with a few reads of the store's arrays.
+
+    Per batch: the items are ordered by video, so each modality's positives are one sorted
+    numpy fancy-index read of the memmap, and the negatives' (video, t) rows one more. The
+    batch stays float16 until it is on ``device`` (half the bytes to move), which converts it
+    to float32. Order within a batch is by video, which a model does not see; the batch
+    contents are those of a seeded shuffle.
+
+    ``resident=True`` copies the whole store to ``device`` once (float16; MUSIC-AVQA is about
+    19 GB, which fits one large GPU) and gathers there, so on CUDA data costs almost nothing.
+    On CPU it loads the store into RAM, which only suits small stores.
+
+    Call `set_epoch(e)` at the start of each epoch: it reshuffles and redraws negatives.
+    """
+
+    def __init__(
+        self,
+        dataset: AVQADataset,
+        batch_size: int,
+        shuffle: bool = True,
+        seed: int = 0,
+        device: torch.device | str | None = None,
+        drop_last: bool = False,
+        resident: bool = False,
+    ):
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.seed = seed
+        self.device = pick_device() if device is None else torch.device(device)
+        self.drop_last = drop_last
+        self.epoch = 0
+        store = dataset.store
+        N, T, P, D = store.maps.shape
+        self._maps_rows = store.maps.reshape(N * T, P, D)  # a memmap view: row v*T + t is maps[v, t]
+        self._resident = None
+        if resident and self.device.type == "cuda":
+            need = sum(getattr(store, name).nbytes for name in MODALITIES)
+            free, _ = torch.cuda.mem_get_info(self.device)
+            if need > free:
+                raise MemoryError(f"a resident store needs {need / 1e9:.1f} GB but {self.device} has "
+                                  f"{free / 1e9:.1f} GB free; use resident=False (read from the memmap)")
+        if resident:
+            self._resident = {name: _copy_to_device(getattr(store, name), self.device) for name in MODALITIES}
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
+        self.dataset.set_epoch(epoch)
+
+    def __len__(self) -> int:
+        n, b = len(self.dataset), self.batch_size
+        return n // b if self.drop_last else math.ceil(n / b)
+
+    def batch_indices(self) -> list[np.ndarray]:
+        """This epoch's item indices, one array per batch (each ordered by video)."""
+        n = len(self.dataset)
+        order = np.random.default_rng([self.seed, self.epoch]).permutation(n) if self.shuffle else np.arange(n)
+        batches = [order[s : s + self.batch_size] for s in range(0, len(self) * self.batch_size, self.batch_size)]
+        video = self.dataset.video_index
+        return [b[np.argsort(video[b], kind="stable")] for b in batches]
+
+    def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:
+        for items in self.batch_indices():
+            yield self.gather(items)
+
+    def gather(self, items: np.ndarray) -> dict[str, torch.Tensor]:
+        """The batch of ``items`` (ordered by video for sequential reads) on the device."""
+        ds, device = self.dataset, self.device
+        v = ds.video_index[items]  # [B]
+        neg = ds.negative_videos(items)  # [B, T]
+        B, T = neg.shape
+        rows = (neg * T + np.arange(T)).ravel()  # [B*T] rows of the [N*T, P, D] maps view
+        if self._resident is not None:
+            feats = self._gather_resident(v, rows)
+        else:
+            feats = self._gather_memmap(v, rows)
+        feats["visual_maps_neg"] = feats["visual_maps_neg"].view(B, T, *feats["visual_maps_neg"].shape[1:])
+
+        def long(a: np.ndarray) -> torch.Tensor:
+            return torch.from_numpy(a).to(device)
+
+        return {
+            **{k: t.to(device).float() for k, t in feats.items()},  # float16 -> float32 on the device
+            "question": long(ds.questions[items]),  # [B, 14]
+            "answer": long(ds.answers[items]),  # [B]
+            "sources": torch.from_numpy(ds.sources[v]).to(device),  # [B, 22]
+            "subtype": long(ds.subtypes[items]),
+            "template": long(ds.templates[items]),
+            "question_id": long(ds.question_ids[items]),
+            "video_index": long(v),
+        }
+
+    def _gather_memmap(self, v: np.ndarray, rows: np.ndarray) -> dict[str, torch.Tensor]:
+        """float16 batch tensors (still on the CPU), one numpy fancy-index read per array.
+
+        ``v`` is ascending (the batch is ordered by video), so the positives are read in file
+        order. The negatives are B*T scattered rows, read straight into their slots: sorting
+        them would need one more reordering pass over the batch, which costs more than it saves
+        when the store sits in the page cache (DESIGN.md section 5 assumes it does).
+        """
+        store = self.dataset.store
+        return {
+            "audio": torch.from_numpy(store.audio[v]),  # [B, T, 128]
+            "visual": torch.from_numpy(store.visual[v]),  # [B, T, 512]
+            "visual_maps": torch.from_numpy(store.maps[v]),  # [B, T, P, 512]
+            "visual_maps_neg": torch.from_numpy(self._maps_rows[rows]),  # [B*T, P, 512]
+        }
+
+    def _gather_resident(self, v: np.ndarray, rows: np.ndarray) -> dict[str, torch.Tensor]:
+        res, device = self._resident, self.device
+        v_t, rows_t = torch.from_numpy(v).to(device), torch.from_numpy(rows).to(device)
+        N, T, P, D = res["maps"].shape
+        return {
+            "audio": res["audio"][v_t],
+            "visual": res["visual"][v_t],
+            "visual_maps": res["maps"][v_t],
+            "visual_maps_neg": res["maps"].view(N * T, P, D)[rows_t],
+        }
+
+
+def _copy_to_device(array: np.ndarray, device: torch.device, chunk: int = 64) -> torch.Tensor:
+    """A float16 memmap as one tensor on ``device``, copied ``chunk`` videos at a time."""
+    out = torch.empty(array.shape, dtype=torch.float16, device=device)
+    for s in range(0, array.shape[0], chunk):
+        out[s : s + chunk] = torch.from_numpy(np.array(array[s : s + chunk]))
+    return out
