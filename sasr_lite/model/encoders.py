@@ -1,0 +1,74 @@
+"""Section 3.1: turn each modality into D-dimensional vectors (question, audio, pooled visual)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from sasr_lite.model.shapes import check_float, check_shape
+
+
+class QuestionEncoder(nn.Module):
+    """Word embedding + LSTM -> one question vector ``q``.
+
+    Laid out as the AVST / official encoder (tanh on the embeddings, the LSTM's final hidden and
+    cell states concatenated, squashed and projected to D): at the official sizes (93 words,
+    512-d embeddings, D = 512) it has exactly their 2,673,664 parameters.
+    """
+
+    def __init__(self, vocab_size: int, word_dim: int, d_model: int) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, word_dim)
+        self.lstm = nn.LSTM(word_dim, d_model, batch_first=True)
+        self.fc = nn.Linear(2 * d_model, d_model)
+
+    def forward(self, question: torch.Tensor) -> torch.Tensor:
+        """question [B, L] word indices -> q [B, D]."""
+        check_shape("question", question, ("B", "L"), {})
+        if question.is_floating_point() or question.is_complex():
+            raise ValueError(f"question must hold integer word indices, got dtype {question.dtype}")
+        vocab = self.embedding.num_embeddings
+        if question.min() < 0 or question.max() >= vocab:
+            raise ValueError(
+                f"question indices must lie in [0, {vocab}), got [{int(question.min())}, {int(question.max())}]"
+            )
+        # (3.1) word embeddings read by an LSTM; the question is its final state
+        words = torch.tanh(self.embedding(question))  # [B, L, word_dim]
+        _, (h_n, c_n) = self.lstm(words)  # each [1, B, D]
+        state = torch.cat([h_n[-1], c_n[-1]], dim=-1)  # [B, 2D]
+        return self.fc(torch.tanh(state))  # [B, D]
+
+
+class AudioProjection(nn.Module):
+    """VGGish embeddings (128-d) -> f_a^r = FC(ReLU(FC(A))) in D dimensions."""
+
+    def __init__(self, audio_dim: int, d_model: int) -> None:
+        super().__init__()
+        self.fc1 = nn.Linear(audio_dim, d_model)
+        self.fc2 = nn.Linear(d_model, d_model)
+
+    def forward(self, audio: torch.Tensor) -> torch.Tensor:
+        """audio [B, T, 128] -> f_a_r [B, T, D]."""
+        check_shape("audio", audio, ("B", "T", self.fc1.in_features), {})
+        check_float("audio", audio)
+        # (3.1) f_a^r = FC(ReLU(FC(A)))
+        return self.fc2(torch.relu(self.fc1(audio)))
+
+
+class VisualProjection(nn.Module):
+    """Pooled ResNet-18 vectors (512-d) -> f_v^r in D dimensions (one FC).
+
+    The paper feeds the pooled vectors in directly; one FC lets D differ from 512 (tiny models)
+    and gives vision a learnable input layer like audio's.
+    """
+
+    def __init__(self, visual_dim: int, d_model: int) -> None:
+        super().__init__()
+        self.fc = nn.Linear(visual_dim, d_model)
+
+    def forward(self, visual: torch.Tensor) -> torch.Tensor:
+        """visual [B, T, 512] -> f_v_r [B, T, D]."""
+        check_shape("visual", visual, ("B", "T", self.fc.in_features), {})
+        check_float("visual", visual)
+        # (3.1) f_v^r = FC(pooled visual)
+        return self.fc(visual)

@@ -1,0 +1,172 @@
+"""SaSR-Net: the blocks of sections 3.1-3.6 wired together, with every attention map returned."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import torch
+from torch import nn
+
+from sasr_lite.config import SaSRConfig
+from sasr_lite.model.answer import AnswerHead
+from sasr_lite.model.encoders import AudioProjection, QuestionEncoder, VisualProjection
+from sasr_lite.model.sasr import SaSRBlock, SaSRBranch
+from sasr_lite.model.shapes import check_float, check_shape
+from sasr_lite.model.slt import SourceTokens
+from sasr_lite.model.spatial import MatchHead, SpatialAttention
+from sasr_lite.model.temporal import TemporalAttention
+
+
+@dataclass
+class SaSROutput:
+    """Everything one forward pass produces. Maps of a switched-off block are ``None``
+    (except spatial / temporal, which become exactly uniform)."""
+
+    answer_logits: torch.Tensor  # [B, A]
+    match_logits: torch.Tensor  # [B, T, 2] matched pairs (target class 1)
+    match_logits_neg: torch.Tensor | None  # [B, T, 2] audio with another video's maps (target 0)
+    presence_a: torch.Tensor  # [B, C] source presence logits from the audio tokens G^a'
+    presence_v: torch.Tensor  # [B, C] ... from the visual tokens G^v'
+    token_logits: torch.Tensor  # [C, C] FC(G) for L_reg, row i should pick class i
+    spatial_attn: torch.Tensor  # [B, T, P] sums to 1 over P
+    temporal_attn_a: torch.Tensor  # [B, T] sums to 1 over T
+    temporal_attn_v: torch.Tensor  # [B, T]
+    spatial_attn_neg: torch.Tensor | None = None  # [B, T, P] on the negative maps
+    slt_attn_a: torch.Tensor | None = None  # [B, T+C, T+C] SLT self-attention, segments then tokens
+    slt_attn_v: torch.Tensor | None = None
+    sasr_token_attn_a: torch.Tensor | None = None  # [B, C, T] tokens reading the segments
+    sasr_token_attn_v: torch.Tensor | None = None
+    sasr_segment_attn_a: torch.Tensor | None = None  # [B, T, C] segments reading the tokens
+    sasr_segment_attn_v: torch.Tensor | None = None
+    tokens_a: torch.Tensor | None = None  # [B, C, D] G^a' after SaSR (G^a when SaSR is off)
+    tokens_v: torch.Tensor | None = None
+    q: torch.Tensor | None = None  # [B, D] question vector
+
+    def maps(self) -> dict[str, torch.Tensor]:
+        """Every attention map that was computed, by field name (for probing notebooks)."""
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if f.name.endswith(("_attn", "_attn_a", "_attn_v", "_attn_neg")) and getattr(self, f.name) is not None
+        }
+
+
+class SaSRNet(nn.Module):
+    """Source-aware semantic representation network for audio-visual question answering.
+
+    The ablation switches are fixed when the model is built; to compare, build another model
+    from ``config.replace(use_...=False)`` and load the same state dict (every switch keeps the
+    same parameters).
+    """
+
+    def __init__(self, config: SaSRConfig | None = None) -> None:
+        super().__init__()
+        self.config = config = config or SaSRConfig()
+        self.use_slt, self.use_sasr = config.use_slt, config.use_sasr
+        D = config.d_model
+        self.question_encoder = QuestionEncoder(config.question_vocab_size, config.word_dim, D)
+        self.audio_proj = AudioProjection(config.audio_dim, D)
+        self.visual_proj = VisualProjection(config.visual_dim, D)
+        # the tokens and their L_reg classifier exist even without SLT: G then feeds SaSR directly
+        self.slt = SourceTokens(config.num_tokens, D)
+        # the presence heads inside the branches serve L_source even without SaSR
+        self.sasr = SaSRBlock(D)
+        self.spatial = SpatialAttention(
+            D, config.visual_dim, config.spatial_norm, config.spatial_temperature, enabled=config.use_spatial
+        )
+        self.match_head = MatchHead(D)
+        self.temporal = TemporalAttention(enabled=config.use_temporal)
+        self.answer_head = AnswerHead(D, config.num_answers, config.dropout)
+
+    def forward(
+        self,
+        audio: torch.Tensor,
+        visual: torch.Tensor,
+        visual_maps: torch.Tensor,
+        question: torch.Tensor,
+        visual_maps_neg: torch.Tensor | None = None,
+    ) -> SaSROutput:
+        """audio [B, T, 128], visual [B, T, 512], visual_maps [B, T, P, 512], question [B, L] long,
+        visual_maps_neg [B, T, P, 512] or None -> SaSROutput (shapes listed on its fields)."""
+        self._check_inputs(audio, visual, visual_maps, question, visual_maps_neg)
+        # (3.1) q, f_a^r, f_v^r
+        q = self.question_encoder(question)  # [B, D]
+        f_a_r = self.audio_proj(audio)  # [B, T, D]
+        f_v_r = self.visual_proj(visual)  # [B, T, D]
+        # (3.2) [f^s; G^m] = S([f^r; G]) per modality
+        f_a_s, tokens_a, slt_attn_a = self._source_tokens(f_a_r)
+        f_v_s, tokens_v, slt_attn_v = self._source_tokens(f_v_r)
+        # (3.3) G^m' and f^g per modality
+        f_a_g, tokens_a, sasr_a = self._semantics(self.sasr.audio, f_a_s, tokens_a)
+        f_v_g, tokens_v, sasr_v = self._semantics(self.sasr.visual, f_v_s, tokens_v)
+        # (3.4) f_v^sa from the maps attended by the source-aware audio; match logits
+        f_v_sa, spatial_attn = self.spatial(f_a_g, f_v_g, visual_maps)
+        match_logits = self.match_head(f_a_g, f_v_sa)
+        match_logits_neg = spatial_attn_neg = None
+        if visual_maps_neg is not None:
+            match_logits_neg, spatial_attn_neg = self._negative_match(f_a_g, visual_maps_neg)
+        # (3.5) question-guided summaries over T
+        f_a_ta, temporal_attn_a = self.temporal(q, f_a_g)
+        f_v_ta, temporal_attn_v = self.temporal(q, f_v_sa)
+        # (3.6) answer logits
+        answer_logits = self.answer_head(f_a_ta, f_a_g, f_v_ta, f_v_sa, q)
+        return SaSROutput(
+            answer_logits=answer_logits,
+            match_logits=match_logits,
+            match_logits_neg=match_logits_neg,
+            presence_a=self.sasr.audio.presence_logits(tokens_a),
+            presence_v=self.sasr.visual.presence_logits(tokens_v),
+            token_logits=self.slt.token_logits(),
+            spatial_attn=spatial_attn,
+            temporal_attn_a=temporal_attn_a,
+            temporal_attn_v=temporal_attn_v,
+            spatial_attn_neg=spatial_attn_neg,
+            slt_attn_a=slt_attn_a,
+            slt_attn_v=slt_attn_v,
+            sasr_token_attn_a=sasr_a[0],
+            sasr_token_attn_v=sasr_v[0],
+            sasr_segment_attn_a=sasr_a[1],
+            sasr_segment_attn_v=sasr_v[1],
+            tokens_a=tokens_a,
+            tokens_v=tokens_v,
+            q=q,
+        )
+
+    def _source_tokens(self, f_r: torch.Tensor):
+        """SLT, or its ablation: f^s = f^r and G^m = G (no self-attention map)."""
+        if self.use_slt:
+            return self.slt(f_r)
+        B = f_r.shape[0]
+        return f_r, self.slt.tokens.expand(B, *self.slt.tokens.shape), None
+
+    def _semantics(self, branch: SaSRBranch, f_s: torch.Tensor, tokens: torch.Tensor):
+        """SaSR for one modality, or its ablation: f^g = f^s and the tokens unchanged."""
+        if self.use_sasr:
+            f_g, tokens, token_attn, segment_attn = branch(f_s, tokens)
+            return f_g, tokens, (token_attn, segment_attn)
+        return f_s, tokens, (None, None)
+
+    def _negative_match(self, f_a_g: torch.Tensor, visual_maps_neg: torch.Tensor):
+        """Match logits of this audio with another video's maps X' (target: not matched).
+
+        The negative video goes through the whole visual path: its pooled vectors are the
+        spatial mean of its maps (how the feature store defines pooled visual), then SLT and SaSR.
+        """
+        f_v_r = self.visual_proj(visual_maps_neg.mean(dim=2))
+        f_v_s, tokens_v, _ = self._source_tokens(f_v_r)
+        f_v_g, _, _ = self._semantics(self.sasr.visual, f_v_s, tokens_v)
+        f_v_sa, spatial_attn = self.spatial(f_a_g, f_v_g, visual_maps_neg)
+        return self.match_head(f_a_g, f_v_sa), spatial_attn
+
+    def _check_inputs(self, audio, visual, visual_maps, question, visual_maps_neg) -> None:
+        c = self.config
+        sizes: dict[str, int] = {}
+        check_shape("audio", audio, ("B", "T", c.audio_dim), sizes)
+        check_shape("visual", visual, ("B", "T", c.visual_dim), sizes)
+        check_shape("visual_maps", visual_maps, ("B", "T", "P", c.visual_dim), sizes)
+        check_shape("question", question, ("B", "L"), sizes)
+        if visual_maps_neg is not None:
+            check_shape("visual_maps_neg", visual_maps_neg, ("B", "T", "P", c.visual_dim), sizes)
+            check_float("visual_maps_neg", visual_maps_neg)
+        for name, x in (("audio", audio), ("visual", visual), ("visual_maps", visual_maps)):
+            check_float(name, x)

@@ -1,0 +1,39 @@
+"""Input checks shared by every block: a wrong shape fails early, naming the argument."""
+
+from __future__ import annotations
+
+import torch
+
+
+def check_shape(name: str, x: object, dims: tuple[str | int, ...], sizes: dict[str, int]) -> None:
+    """Raise ``ValueError`` unless ``x`` is a tensor shaped like ``dims``.
+
+    ``dims`` mixes fixed sizes (``512``) and symbols (``"B"``, ``"T"``). A symbol already in
+    ``sizes`` must match it; a new one is bound there, so later arguments are checked against the
+    sizes the earlier ones fixed (``audio`` fixes ``B`` and ``T``, ``visual_maps`` must agree).
+    """
+    expected = "[" + ", ".join(str(d) for d in dims) + "]"
+    if not isinstance(x, torch.Tensor):
+        raise ValueError(f"{name} must be a tensor shaped {expected}, got {type(x).__name__}")
+    bound = dict(sizes)
+    ok = x.dim() == len(dims)
+    if ok:
+        for d, size in zip(dims, x.shape):
+            if isinstance(d, int):
+                ok = ok and size == d
+            elif d in bound:
+                ok = ok and size == bound[d]
+            else:
+                bound[d] = size
+            # an empty T, P, L or batch leaves nothing to attend over
+            ok = ok and size > 0
+    if not ok:
+        known = ", ".join(f"{k}={v}" for k, v in sizes.items() if k in dims)
+        hint = f" ({known})" if known else ""
+        raise ValueError(f"{name} must be {expected}{hint}, got {tuple(x.shape)}")
+    sizes.update(bound)
+
+
+def check_float(name: str, x: torch.Tensor) -> None:
+    if not x.is_floating_point():
+        raise ValueError(f"{name} must be a floating-point tensor, got dtype {x.dtype}")
