@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm.std import tqdm
 
 from sasr_lite.data.files import write_json_atomic
 
