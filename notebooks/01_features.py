@@ -1,0 +1,171 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: -all
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 01 · From media to features
+#
+# **Paper §3.1.** SaSR-Net never sees pixels or waveforms while it trains. Each video is cut into
+# one-second segments, and two frozen, pretrained networks turn every segment into vectors once,
+# before training:
+#
+# * **audio**: VGGish (trained on AudioSet) reads a log-mel spectrogram of the second and gives
+#   one 128-d vector, $f^r_{a_t}$ after a learned projection;
+# * **vision**: ResNet-18 (trained on ImageNet) reads the segment's first frame. Its last
+#   convolutional stage, run with stride 1, keeps a $14 \times 14$ grid of 512-d vectors (the map
+#   $X_t$, $P = 196$ positions, used by spatial attention in §3.4); their average is the pooled
+#   512-d vector $f^r_{v_t}$.
+#
+# The official MUSIC-AVQA files hold all 60 seconds: `vggish/<id>.npy` `[60, 128]` and
+# `res18_14x14/<id>.npy` `[60, 512, 14, 14]` in float32, 24 MB per video. Training keeps every 6th
+# second (§4.1), so $T = 10$.
+#
+# This notebook renders one synthetic clip to a real MP4, decodes it, re-derives the VGGish
+# front end, runs both networks and draws what they see. (The synthetic benchmark's feature store
+# is rendered straight from its scenes with the same shapes, not through these networks: see
+# notebook 02. These extractors are for real videos.)
+
+# %%
+# %matplotlib inline
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import torch
+
+from sasr_lite.device import fast_mode, pick_device
+from sasr_lite.notebook_utils import cmp
+
+FAST = fast_mode()  # `make test` sets SASR_LITE_FAST=1; set FAST = False to decode whole clips
+DEVICE = pick_device()
+torch.manual_seed(0)
+SECONDS = 6 if FAST else 60  # seconds of the clip to render and decode
+WEIGHTS = None  # a folder with resnet18-f37072fd.pth and vggish-10086976.pth (data_scripts/download_weights.py)
+
+# %% [markdown]
+# ## Render and decode a clip
+# `sasr_lite.synth.media` draws a synthetic concert (each instrument class has its own shape,
+# colour and timbre; a sounding instrument is bright and bobs, a silent one is dim) and writes an
+# H.264/AAC MP4. `sasr_lite.features.media` decodes any video the way the reference pipeline
+# does: the frame at the start of every second, and the audio resampled to 16 kHz mono.
+
+# %%
+from sasr_lite.features.media import read_media
+from sasr_lite.notebook_utils import synthetic_benchmark
+from sasr_lite.synth.media import render_scene
+from sasr_lite.synth.scenes import load_scenes
+
+DATA = synthetic_benchmark("tiny")
+scene = next(s for s in load_scenes(DATA / "scenes" / "test.json") if len(s.visible) >= 2)
+mp4 = render_scene(scene, DATA.parent / "clips", seconds=SECONDS, wav=False)  # notebooks/data/clips/<id>.mp4
+media = read_media(mp4)
+print([(i.cls, i.side, "sounds" if i.sounds else "silent") for i in scene.instruments])
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print("frames:", media.frames.shape, media.frames.dtype)  # [seconds, H, W, 3]: one frame per second
+print(f"audio: {round(media.audio_seconds)} seconds, mono, {media.sample_rate} samples per second")
+
+# %%
+fig, axes = plt.subplots(1, 3, figsize=(11, 2.9))
+for ax, t in zip(axes, (0, SECONDS // 2, SECONDS - 1)):
+    ax.imshow(media.frames[t])
+    ax.set_title(f"second {t}")
+    ax.axis("off")
+plt.show()
+
+# %% [markdown]
+# ## The VGGish front end, by hand
+# VGGish does not read raw samples but a log-mel spectrogram: 25 ms windows every 10 ms, the
+# magnitude of a 512-point FFT, 64 mel bands between 125 and 7500 Hz, then $\log(\text{mel} + 0.01)$.
+# One second of audio gives 98 frames, of which a 96-frame patch (0.96 s) is one VGGish input.
+# Five lines, checked against `sasr_lite.features.vggish`:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+from sasr_lite.features import vggish
+
+second = torch.as_tensor(media.audio[: vggish.SAMPLE_RATE], dtype=torch.float64)  # [16000]
+frames = second.unfold(0, 400, 160)  # [98, 400]: 25 ms windows, 10 ms hop, no padding
+window = torch.hann_window(400, periodic=True, dtype=torch.float64)
+magnitude = torch.fft.rfft(frames * window, n=512).abs()  # [98, 257]
+log_mel = torch.log(magnitude @ vggish.mel_matrix() + 0.01)  # [98, 64]
+
+cmp("log-mel of one second", log_mel, vggish.log_mel_spectrogram(second))
+patches = vggish.waveform_to_segment_examples(media.audio, media.sample_rate)
+print("VGGish patches, one per second:", list(patches.shape))
+
+# %%
+fig, ax = plt.subplots(figsize=(11, 2.6))
+ax.imshow(patches.flatten(0, 1).T, origin="lower", aspect="auto", cmap="magma")
+ax.set(xlabel="10 ms frames (96 per second)", ylabel="mel band", title="log-mel patches fed to VGGish")
+for s in range(1, SECONDS):
+    ax.axvline(s * 96, color="w", lw=0.6)
+plt.show()
+
+# %% [markdown]
+# ## The two networks
+# With `WEIGHTS = None` both networks have seeded random weights: the shapes and the plumbing are
+# real, the numbers carry no pretrained knowledge. Point `WEIGHTS` at the downloaded files to get
+# the features MUSIC-AVQA was built from.
+
+# %%
+from sasr_lite.features import weights as W
+from sasr_lite.features.resnet import frame_features
+
+if WEIGHTS is None:
+    vggish_net, resnet = W.random_vggish(), W.random_resnet18()
+else:
+    vggish_net = W.load_vggish(Path(WEIGHTS) / "vggish-10086976.pth")
+    resnet = W.load_resnet18(Path(WEIGHTS) / "resnet18-f37072fd.pth")
+vggish_net, resnet = vggish_net.to(DEVICE), resnet.to(DEVICE)
+
+audio_features = vggish.embed(vggish_net, patches)  # [seconds, 128]
+maps, pooled = frame_features(resnet, media.frames)  # [seconds, 512, 14, 14], [seconds, 512]
+
+# %% [markdown]
+# ResNet-18 normally shrinks a 224×224 image to a 7×7 grid; setting its last stage's stride to 1
+# keeps 14×14, so each map cell covers a 16×16-pixel patch of the resized frame. The pooled vector
+# is just the average of the 196 cells:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print("audio:", list(audio_features.shape), "| maps:", list(maps.shape), "| pooled:", list(pooled.shape))
+cmp("pooled = mean of the map", maps.mean(dim=(2, 3)), pooled)
+
+# %%
+t = 0
+fig, axes = plt.subplots(1, 2, figsize=(8, 3))
+axes[0].imshow(media.frames[t])
+axes[0].set_title(f"frame, second {t}")
+axes[1].imshow(maps[t].norm(dim=0), cmap="viridis")
+axes[1].set_title("ResNet-18 map: |x_p| at each of 14×14 cells")
+for ax in axes:
+    ax.axis("off")
+plt.show()
+
+# %% [markdown]
+# ## Why stride 6 and float16
+# Training keeps seconds 0, 6, ..., 54, so each video is $T = 10$ segments. `sasr_lite` stores
+# only those, in float16, in one contiguous memory-mapped array per split (notebook 02): the
+# whole of MUSIC-AVQA then fits the page cache or a single GPU, and a batch is one array read.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+from sasr_lite.data.store import store_nbytes
+
+official = 60 * (128 + 512 * 14 * 14) * 4  # float32, all 60 seconds
+ours = store_nbytes(1, 10, 196)  # float16, T = 10, audio + pooled + maps
+print(f"kept seconds: {list(range(0, 60, 6))}")
+print(f"per video: official {official / 1e6:.1f} MB, store {ours / 1e6:.2f} MB ({official / ours:.0f}x smaller)")
+print(f"MUSIC-AVQA, 9,290 videos: {9290 * official / 1e9:.0f} GB -> {store_nbytes(9290, 10, 196) / 1e9:.1f} GB")

@@ -1,0 +1,221 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: -all
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 02 · Data and questions
+#
+# **Paper §4.1.** MUSIC-AVQA pairs 9,290 music videos with 45,867 questions generated from 33
+# templates such as "Is the `<Object>` louder than the `<Object>`?". Each template belongs to one
+# of 9 question types: Audio {Counting, Comparative}, Visual {Counting, Location}, Audio-Visual
+# {Existential, Location, Counting, Comparative, Temporal}; the paper's Table 1 reports accuracy
+# in exactly these columns.
+#
+# This notebook reads the annotation format, turns questions into the 14 word indices the model
+# reads, looks at the answer distributions (and why a model must beat the *prior* before its
+# accuracy means anything), and opens the synthetic benchmark that lets the kit run with no
+# download: same schema, same feature shapes, and a known ground truth for every scene.
+
+# %%
+# %matplotlib inline
+import json
+import re
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from IPython.display import display
+
+from sasr_lite.device import fast_mode, pick_device
+from sasr_lite.notebook_utils import sizes, synthetic_benchmark
+
+FAST = fast_mode()  # `make test` sets SASR_LITE_FAST=1; set FAST = False for the full-size benchmark
+DEVICE = pick_device()
+SIZES = sizes(FAST)
+DATA = synthetic_benchmark(SIZES.synth_size)
+MUSIC_AVQA = None  # a folder holding the real avqa-{train,val,test}.json, to compare with the real data
+
+# %% [markdown]
+# ## One annotation record
+# The file is a JSON list of records (DESIGN.md §2). Three traps: `type` is a *string* holding a
+# JSON list, `templ_values` too, and the answer key is spelt `anser`. The synthetic benchmark
+# writes exactly the same format:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+raw = json.loads((DATA / "avqa-train.json").read_text())[0]
+raw
+
+# %% [markdown]
+# ## From a record to 14 word indices
+# The reference pipeline fills the placeholders in order from `templ_values`, drops the question
+# mark, splits on spaces and pads to $L = 14$ words. Re-derived here, then checked against
+# `sasr_lite.data.annotations`, which every part of the kit uses:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+from sasr_lite.data.annotations import load_annotations
+
+filled = raw["question_content"]
+for value in json.loads(raw["templ_values"]):
+    filled = re.sub(r"<[A-Za-z]+>", value, filled, count=1)  # placeholders in order
+words = filled.rstrip().rstrip("?？").split()
+words += ["<pad>"] * (14 - len(words))
+
+records = {split: load_annotations(DATA / f"avqa-{split}.json") for split in ("train", "val", "test")}
+record = records["train"][0]
+assert tuple(words) == record.tokens
+print("ok  tokens match the package:", record.tokens)
+print("type:", record.group, "/", record.subtype, "| template:", record.template.key, "| answer:", record.answer)
+
+# %% [markdown]
+# Vocabularies come from the train split only (never hard-coded): questions get `<pad>` = 0 and
+# `<unk>` = 1; answers have no `<unk>`, so an answer never seen in train can never be predicted
+# (it encodes to -1 and counts as wrong). On the real data this gives 93 words and 42 answers.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+from sasr_lite.data.vocab import build_vocabularies
+
+question_vocab, answer_vocab = build_vocabularies(records["train"])
+print(f"{len(question_vocab)} question words, {len(answer_vocab)} answers")
+print("encoded:", question_vocab.encode(record.tokens))
+print({split: len(r) for split, r in records.items()}, "questions per split")
+
+# %% [markdown]
+# ## The 33 templates
+
+# %%
+# NBVAL_CHECK_OUTPUT
+from sasr_lite.data.taxonomy import SUBTYPES, TEMPLATES
+
+counts = pd.Series([r.template.key for r in records["train"]]).value_counts()
+templates = pd.DataFrame(
+    [dict(group=t.group, type=t.subtype, template=t.text, train_questions=int(counts.get(t.key, 0))) for t in TEMPLATES]
+)
+templates
+
+# %% [markdown]
+# ## Answers per question type, and the prior
+# Many templates have a short answer list (yes/no, a number, left/right), and on real data the
+# answers are far from uniform. A model can then score well by learning *which answer is usual
+# for this kind of question* without looking or listening. `sasr_lite.baselines.AnswerPrior`
+# predicts each template's most frequent train answer; it is the floor every number in Table 1
+# has to be read against. The synthetic generator balances answers on purpose, so its prior is
+# low. On MUSIC-AVQA it is not: measured with this kit on the updated release, a prior fitted on
+# the val annotations alone answers 51.0% of the test questions correctly, and 78.9% of the
+# Audio-Visual Existential ones (AVST, which sees and hears, reports 82.49% there).
+
+# %%
+def answer_shares(recs, title):
+    """Heatmap: share (%) of each answer within each of the 9 question types."""
+    frame = pd.DataFrame({"type": [f"{r.group} {r.subtype}" for r in recs], "answer": [r.answer for r in recs]})
+    shares = pd.crosstab(frame["answer"], frame["type"], normalize="columns") * 100
+    shares = shares[[f"{g} {s}" for g, s in SUBTYPES if f"{g} {s}" in shares.columns]]  # Table 1 order
+    fig, ax = plt.subplots(figsize=(7, 0.22 * len(shares) + 1.8))
+    sns.heatmap(shares, cmap="rocket_r", vmin=0, vmax=100, linewidths=0.3, cbar_kws=dict(label="% of the type"), ax=ax)
+    ax.set(title=title, xlabel="", ylabel="answer")
+    ax.tick_params(axis="both", labelsize=7)
+    plt.show()
+
+
+answer_shares(records["train"], "synthetic train split: answers per question type (%)")
+
+# %%
+from sasr_lite.baselines import AnswerPrior
+from sasr_lite.evaluate import accuracy_table
+
+prior = AnswerPrior().fit(records["train"])
+accuracy_table(records["test"], prior.predict(records["test"]), name="answer prior (synthetic test)").round(1)
+
+# %% [markdown]
+# With `MUSIC_AVQA` pointing at the real annotations, the same two views of the real data (the
+# prior is fitted on train when present, else on val, and scored on test):
+
+# %%
+if MUSIC_AVQA is not None:
+    from pathlib import Path
+
+    real = {s: load_annotations(p) for s in ("train", "val", "test") if (p := Path(MUSIC_AVQA) / f"avqa-{s}.json").is_file()}
+    fit_split = "train" if "train" in real else "val"
+    answer_shares(real[fit_split], f"MUSIC-AVQA {fit_split}: answers per question type (%)")
+    real_prior = AnswerPrior().fit(real[fit_split])
+    display(accuracy_table(real["test"], real_prior.predict(real["test"]), name=f"answer prior ({fit_split} -> test)").round(1))
+
+# %% [markdown]
+# ## The synthetic benchmark's scenes
+# Every synthetic video is generated from a *scene* (`sasr_lite.synth.scenes`): which instruments
+# are visible where (a box on the 14×14 grid), which are heard (some are off-screen), when each one
+# sounds (in 6-second blocks, so every answer survives the stride-6 sampling), how loud and how
+# rhythmic. Questions, answers, features and rendered media are all computed from the scene, which
+# also gives the attention ground truth used in notebooks 05, 06 and 09.
+
+# %%
+from sasr_lite.synth.media import render_frames
+from sasr_lite.synth.scenes import load_scenes
+
+scenes = load_scenes(DATA / "scenes" / "train.json")
+scene = max(scenes, key=lambda s: (len({i.sounding for i in s.instruments}), len(s.visible)))  # a busy one
+frame = next(render_frames(scene, seconds=1, fps=1))
+
+fig, axes = plt.subplots(1, 2, figsize=(11, 3), gridspec_kw=dict(width_ratios=[1, 1.6]))
+axes[0].imshow(frame)
+axes[0].set_title(f"video {scene.video_id}, second 0 ({scene.background})")
+axes[0].axis("off")
+masks = np.array([i.mask for i in scene.instruments], dtype=float)  # [instruments, 60]
+axes[1].imshow(masks, aspect="auto", cmap="Greens", vmin=0, vmax=1.3)
+axes[1].set_yticks(range(len(scene.instruments)),
+                   [f"{i.cls} ({i.side or 'off-screen'})" for i in scene.instruments])
+axes[1].set_xticks(range(0, 60, 6))
+axes[1].set(xlabel="second (ticks: the kept segments)", title="who sounds when")
+plt.tight_layout()
+plt.show()
+for r in records["train"]:
+    if r.video_id == scene.video_id:
+        print(f"{r.question}?  ->  {r.answer}")
+
+# %% [markdown]
+# ## The feature store and a batch
+# Each split's features live in one folder of contiguous float16 arrays, memory-mapped, so a
+# batch is a couple of fancy-index reads (DESIGN.md §5). `AVQADataset` adds the encoded question,
+# the answer index, the weak source labels and, for $L_{match}$, the maps of *another* video at
+# each segment; `BatchLoader` gathers whole batches and converts to float32 on the device.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+from sasr_lite.data.dataset import AVQADataset, BatchLoader
+from sasr_lite.data.sources import weak_source_labels
+from sasr_lite.data.store import FeatureStore
+
+store = FeatureStore.open(DATA / "store" / "train")
+print(f"store: {len(store)} videos, T={store.T}, P={store.P}, maps {store.maps.dtype} {list(store.maps.shape)}")
+dataset = AVQADataset(records["train"], store, question_vocab, answer_vocab,
+                      source_labels=weak_source_labels(records["train"]))
+batch = next(iter(BatchLoader(dataset, batch_size=4, shuffle=False, device=DEVICE)))
+for key, value in batch.items():
+    print(f"  {key:<16} {str(value.dtype):<14} {list(value.shape)}")
+
+# %% [markdown]
+# The source labels behind $L_{source}$ are *weak*: MUSIC-AVQA ships none, so
+# `sasr_lite.data.sources` marks every instrument a video's train questions and answers name
+# (dropping those an answer says are absent). The official labels also used an audio tagger and
+# were never published.
+
+# %%
+from sasr_lite.data.sources import class_names
+
+labels = weak_source_labels(records["train"])
+truth = sorted({i.cls for i in scene.instruments})
+print("weak label:", class_names(labels[scene.video_id]), "| scene's instruments:", truth)

@@ -1,0 +1,195 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: -all
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 03 · Source-wise learnable tokens (SLT)
+#
+# **Paper §3.2.** SaSR-Net keeps one learnable vector per instrument class, $C = 22$ of them, the
+# matrix $G \in \mathbb{R}^{C \times D}$. Each token is meant to become the model's idea of one
+# source ("cello", "piano", ...). The tokens meet the data in the simplest possible way: they are
+# appended to the $T$ segment vectors of one modality, the $T + C$ vectors attend to each other,
+# and the result is cut back into two pieces:
+#
+# $$[\,f^s_a;\; G^a\,] = S([\,f^r_a;\; G\,]), \qquad [\,f^s_v;\; G^v\,] = S([\,f^r_v;\; G\,])$$
+#
+# The same $G$ goes into both modalities; audio and vision each get their own copy back
+# ($G^a$, $G^v$). $S$ has no weights at all:
+#
+# $$S(f) = \operatorname{softmax}\!\left(\frac{f f^\top}{\sqrt{D}}\right) f$$
+#
+# | name | shape | meaning |
+# |---|---|---|
+# | `f_a_r`, `f_v_r` | `[B, T, D]` | projected VGGish / pooled ResNet-18 vectors (§3.1) |
+# | `G` | `[C, D]` | the learnable tokens |
+# | `f_a_s`, `f_v_s` | `[B, T, D]` | segments after mixing with the tokens |
+# | `tokens_a`, `tokens_v` | `[B, C, D]` | tokens after reading the segments |
+#
+# This notebook re-derives $S$ and the token block in plain tensor code, checks both against
+# `sasr_lite.model`, looks at the regulariser $L_{reg}$ that keeps the tokens apart, and draws
+# which segments each token reads in a real (synthetic) video.
+
+# %%
+# %matplotlib inline
+import math
+
+import matplotlib.pyplot as plt
+import torch
+import torch.nn.functional as F
+
+from sasr_lite import SaSRConfig
+from sasr_lite.device import fast_mode, pick_device
+from sasr_lite.model import SourceTokens, self_attention
+from sasr_lite.notebook_utils import cmp
+
+FAST = fast_mode()  # `make test` sets SASR_LITE_FAST=1; set FAST = False for the paper's sizes
+DEVICE = pick_device()  # CUDA when present, else CPU; chosen once, used everywhere below
+torch.manual_seed(0)
+config = SaSRConfig.tiny() if FAST else SaSRConfig()
+B, T, C, D = 2, 10, config.num_tokens, config.d_model
+
+# %% [markdown]
+# ## The parameter-free self-attention $S$
+# Every row of the $N \times N$ weight matrix is a softmax, so each output vector is a weighted
+# average of the inputs. Dividing by $\sqrt{D}$ keeps the dot products of $D$-dimensional vectors
+# from growing with $D$. Four lines of tensor code:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+f = torch.randn(B, T + C, D, device=DEVICE)
+weights = torch.softmax(f @ f.transpose(-2, -1) / math.sqrt(D), dim=-1)  # [B, N, N]
+S_f = weights @ f  # [B, N, D]
+
+package_out, package_weights = self_attention(f, return_weights=True)
+cmp("S(f)", S_f, package_out)
+cmp("softmax weights", weights, package_weights)
+print("rows sum to 1:", torch.allclose(weights.sum(-1), torch.ones(B, T + C, device=DEVICE)))
+
+# %% [markdown]
+# ## The token block: concatenate, attend, split
+# `SourceTokens` owns $G$ (started from a small random normal: tokens that all start at zero,
+# as in the official code, would be identical and get identical gradients). Re-derive its forward
+# pass for audio:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+slt = SourceTokens(C, D).to(DEVICE)
+f_a_r = torch.randn(B, T, D, device=DEVICE)
+
+# (3.2) [f_a^s; G^a] = S([f_a^r; G])
+sequence = torch.cat([f_a_r, slt.tokens.expand(B, C, D)], dim=1)  # [B, T+C, D]
+f_a_s, tokens_a = self_attention(sequence).split([T, C], dim=1)  # [B, T, D], [B, C, D]
+
+package_f_a_s, package_tokens_a, slt_weights = slt(f_a_r)
+cmp("f_a_s", f_a_s, package_f_a_s)
+cmp("tokens_a (G^a)", tokens_a, package_tokens_a)
+print("weights over the joint sequence:", list(slt_weights.shape))
+
+# %% [markdown]
+# ## Reading the $(T + C) \times (T + C)$ weights
+# The joint weight matrix has four blocks: segments reading segments, segments reading tokens,
+# tokens reading segments and tokens reading tokens. At initialisation the tokens are tiny
+# ($\lVert g_i \rVert \approx 0.02\sqrt{D}$), so their dot products with anything are near zero
+# and every token reads an almost uniform mix; the segments, with large norms, mostly read
+# themselves. Training is what makes the token rows selective.
+
+# %%
+def plot_slt_blocks(w, title):
+    """w [T+C, T+C] -> the joint weights with the four blocks marked."""
+    fig, ax = plt.subplots(figsize=(5, 4.5))
+    image = ax.imshow(w, cmap="viridis")
+    ax.axhline(T - 0.5, color="w", lw=1)
+    ax.axvline(T - 0.5, color="w", lw=1)
+    ax.set_xlabel(f"read from: segments 0..{T - 1} | tokens 0..{C - 1}")
+    ax.set_ylabel("reader")
+    ax.set_title(title)
+    fig.colorbar(image, ax=ax, fraction=0.046)
+    plt.show()
+
+
+plot_slt_blocks(slt_weights[0].detach().cpu(), "SLT weights at initialisation (audio)")
+
+# %% [markdown]
+# ## $L_{reg}$: each token must name its own class
+# Nothing in $S$ tells token $i$ which instrument it stands for. The paper adds a regulariser
+# (end of §3.3): a linear classifier reads every raw token and must answer "class $i$" for token
+# $i$, a cross-entropy over $C$ classes with targets $0, 1, \dots, C-1$:
+#
+# $$L_{reg} = \mathrm{CE}\big(\mathrm{FC}(g_i),\, i\big)$$
+#
+# At initialisation the classifier is random, so the loss sits near $\ln C$ (a uniform guess).
+
+# %%
+# NBVAL_CHECK_OUTPUT
+token_logits = slt.classifier(slt.tokens)  # [C, C]: row i = class scores of token i
+L_reg = F.cross_entropy(token_logits, torch.arange(C, device=DEVICE))
+cmp("FC(G)", token_logits, slt.token_logits())
+print(f"L_reg at initialisation is within 0.1 of ln C = {math.log(C):.3f}:", abs(L_reg.item() - math.log(C)) < 0.1)
+
+# %% [markdown]
+# ## Which segments do the tokens read, after training?
+# Load the model notebook 00 trained (or train it now) and run a test video through it. Rows of
+# the left panel are the 22 tokens, columns the 10 kept segments: the share of each token's
+# attention that goes to each segment (the rest goes to the other tokens). The right panel is the
+# scene's ground truth: which instruments sound in each segment. With training, a token should
+# read the segments where *its* instrument sounds. In fast mode the model trained for seconds,
+# so expect little structure; `FAST = False` gives the real picture.
+
+# %%
+from pathlib import Path
+
+import numpy as np
+
+from sasr_lite.data.taxonomy import INSTRUMENTS
+from sasr_lite.notebook_utils import load_or_train, sizes, synthetic_benchmark
+from sasr_lite.synth.scenes import kept_segments, load_scenes
+from sasr_lite.train import load_data
+
+SIZES = sizes(FAST)
+DATA = synthetic_benchmark(SIZES.synth_size)
+data = load_data(DATA, splits=("train", "val", "test"))
+model, _ = load_or_train(Path("runs") / ("fast" if FAST else "full") / "quickstart", data, SIZES.model,
+                         SIZES.quick.replace(device=str(DEVICE)))
+
+store = data.stores["test"]
+scenes = load_scenes(DATA / "scenes" / "test.json")
+scene = max(scenes, key=lambda s: (len({i.sounding for i in s.instruments}), len(s.instruments)))  # a busy one
+video_id = scene.video_id
+test = data.dataset("test")
+item = test[next(k for k, r in enumerate(test.records) if r.video_id == video_id)]  # one question of it
+with torch.no_grad():
+    out = model(*(item[key][None].to(DEVICE) for key in ("audio", "visual", "visual_maps", "question")))
+segments = kept_segments(store.stride)
+
+# %%
+T = store.T
+tokens_to_segments = out.slt_attn_a[0, T:, :T].float().cpu()  # [C, T]
+truth = np.zeros((len(INSTRUMENTS), T))
+for inst in scene.instruments:
+    truth[INSTRUMENTS.index(inst.cls)] = np.maximum(truth[INSTRUMENTS.index(inst.cls)], inst.mask[list(segments)])
+
+fig, axes = plt.subplots(1, 2, figsize=(10, 5.5), sharey=True)
+image = axes[0].imshow(tokens_to_segments, aspect="auto", cmap="viridis")
+axes[0].set(title="audio tokens reading segments (trained)", xlabel="kept segment")
+axes[0].set_yticks(range(len(INSTRUMENTS)), INSTRUMENTS, fontsize=7)
+fig.colorbar(image, ax=axes[0], fraction=0.046)
+axes[1].imshow(truth, aspect="auto", cmap="Greens", vmin=0, vmax=1.3)
+axes[1].set(title=f"video {video_id}: who sounds (ground truth)", xlabel="kept segment")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# **Try:** the `use_slt=False` switch (paper Table 2) skips this block: $f^s = f^r$ and both
+# modalities receive the raw $G$. Build `SaSRNet(config.replace(use_slt=False))` and check that
+# `out.slt_attn_a` is `None` and that SaSR (notebook 04) now reads the raw tokens.

@@ -1,0 +1,172 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: -all
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 04 · Source-aware semantic representation (SaSR)
+#
+# **Paper §3.3.** After §3.2 the tokens and the segments have mixed once, symmetrically. SaSR
+# makes the exchange directed and learnable, per modality, with cross-attention
+#
+# $$\mathrm{CrossAttn}(a, b) = \operatorname{softmax}\!\left(\frac{\mathrm{FC}_q(a)\,\mathrm{FC}_k(b)^\top}{\sqrt{D}}\right)\mathrm{FC}_v(b)$$
+#
+# in which each row of $a$ decides how much to read from each row of $b$. Two steps per modality
+# (written for audio; vision is the same with its own weights):
+#
+# 1. the tokens read the segments and are updated with a residual:
+#    $G^{a\prime} = G^a + \mathrm{FC}(\mathrm{CrossAttn}(G^a, f^s_A))$
+#    (the text names a LayerNorm; `sasr_lite` applies it after the residual);
+# 2. the segments read the updated tokens:
+#    $f^g_A = \mathrm{FC}(\mathrm{CrossAttn}(f^s_A, G^{a\prime}))$.
+#
+# So $f^g$, the representation every later block uses, is built *only* from token content: each
+# segment is re-expressed as a mixture of source prototypes.
+#
+# A supervision signal ties tokens to instruments, $L_{source}$: one linear layer turns each
+# updated token into a presence logit, and a binary cross-entropy compares the $C$ logits of each
+# modality with the video's multi-hot list of instruments $p$.
+#
+# | name | shape |
+# |---|---|
+# | `f_a_s`, `tokens_a` (in) | `[B, T, D]`, `[B, C, D]` |
+# | `tokens_a` (out, $G^{a\prime}$), token weights | `[B, C, D]`, `[B, C, T]` |
+# | `f_a_g`, segment weights | `[B, T, D]`, `[B, T, C]` |
+# | `presence_a` | `[B, C]` |
+
+# %%
+# %matplotlib inline
+import math
+
+import matplotlib.pyplot as plt
+import torch
+import torch.nn.functional as F
+
+from sasr_lite import SaSRConfig
+from sasr_lite.device import fast_mode, pick_device
+from sasr_lite.model import CrossAttention, SaSRBranch
+from sasr_lite.notebook_utils import cmp
+
+FAST = fast_mode()  # `make test` sets SASR_LITE_FAST=1; set FAST = False for the paper's sizes
+DEVICE = pick_device()
+torch.manual_seed(0)
+config = SaSRConfig.tiny() if FAST else SaSRConfig()
+B, T, C, D = 2, 10, config.num_tokens, config.d_model
+
+# %% [markdown]
+# ## Cross-attention, by hand
+# Unlike $S$ in §3.2, cross-attention has three linear maps (query, key, value), so it can learn
+# *what* to compare and *what* to copy.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+cross = CrossAttention(D).to(DEVICE)
+a, b = torch.randn(B, C, D, device=DEVICE), torch.randn(B, T, D, device=DEVICE)
+
+# (3.3) CrossAttn(a, b) = softmax(FC_q(a) FC_k(b)^T / sqrt(D)) FC_v(b)
+w = torch.softmax(cross.fc_q(a) @ cross.fc_k(b).transpose(1, 2) / math.sqrt(D), dim=-1)  # [B, C, T]
+read = w @ cross.fc_v(b)  # [B, C, D]
+
+package_read, package_w = cross(a, b)
+cmp("CrossAttn(a, b)", read, package_read)
+cmp("weights (rows over b)", w, package_w)
+
+# %% [markdown]
+# ## One SaSR branch: the two equations in order
+
+# %%
+# NBVAL_CHECK_OUTPUT
+branch = SaSRBranch(D).to(DEVICE)
+f_a_s, tokens_a = torch.randn(B, T, D, device=DEVICE), torch.randn(B, C, D, device=DEVICE)
+
+# (3.3) G^a' = LN(G^a + FC(CrossAttn(G^a, f_A^s)))
+tokens_new = branch.token_norm(tokens_a + branch.token_fc(branch.token_attn(tokens_a, f_a_s)[0]))
+# (3.3) f_A^g = FC(CrossAttn(f_A^s, G^a'))
+f_a_g = branch.segment_fc(branch.segment_attn(f_a_s, tokens_new)[0])
+
+package_f_a_g, package_tokens, token_w, segment_w = branch(f_a_s, tokens_a)
+cmp("G^a' (tokens_a)", tokens_new, package_tokens)
+cmp("f_a_g", f_a_g, package_f_a_g)
+print("token weights", list(token_w.shape), "| segment weights", list(segment_w.shape))
+
+# %% [markdown]
+# ## $L_{source}$: which instruments are in this video?
+# The presence head is one `Linear(D, 1)` shared by the $C$ tokens of a modality: token $c$ gives
+# the logit "source $c$ is present". With targets $p \in \{0, 1\}^C$ (weak labels derived from the
+# instruments each video's questions and answers name, see notebook 02):
+#
+# $$L_{source} = \mathrm{BCE}(\sigma(\mathrm{FC}(G^{a\prime})), p) + \mathrm{BCE}(\sigma(\mathrm{FC}(G^{v\prime})), p)$$
+
+# %%
+# NBVAL_CHECK_OUTPUT
+p = torch.zeros(B, C, device=DEVICE)
+p[0, [5, 20]] = 1.0  # video 0: cello and violin
+p[1, 13] = 1.0  # video 1: piano
+presence_a = branch.presence(package_tokens).squeeze(-1)  # [B, C]
+cmp("presence logits", presence_a, branch.presence_logits(package_tokens))
+bce = F.binary_cross_entropy(torch.sigmoid(presence_a), p)
+cmp("BCE(sigmoid(x), p)", bce, F.binary_cross_entropy_with_logits(presence_a, p))
+
+# %% [markdown]
+# ## After training: do tokens stand for instruments?
+# Two views of the model notebook 00 trained. Left: cosine similarity between the 22 raw tokens
+# $G$ (kept apart by $L_{reg}$, so the off-diagonal should fall towards 0 with training). Right:
+# the presence probabilities $\sigma(\mathrm{FC}(G^{a\prime}))$ and $\sigma(\mathrm{FC}(G^{v\prime}))$ for
+# a few test videos beside their weak labels. In fast mode the model trained for seconds; set
+# `FAST = False` for a trained picture.
+
+# %%
+from pathlib import Path
+
+import numpy as np
+
+from sasr_lite.data.dataset import BatchLoader
+from sasr_lite.data.taxonomy import INSTRUMENTS
+from sasr_lite.notebook_utils import load_or_train, sizes, synthetic_benchmark
+from sasr_lite.train import load_data
+
+SIZES = sizes(FAST)
+data = load_data(synthetic_benchmark(SIZES.synth_size), splits=("train", "val", "test"))
+model, _ = load_or_train(Path("runs") / ("fast" if FAST else "full") / "quickstart", data, SIZES.model,
+                         SIZES.quick.replace(device=str(DEVICE)))
+batch = next(iter(BatchLoader(data.dataset("test"), batch_size=64, shuffle=False, device=DEVICE)))
+with torch.no_grad():
+    out = model(batch["audio"], batch["visual"], batch["visual_maps"], batch["question"])
+
+# %%
+G = F.normalize(model.slt.tokens.detach().float().cpu(), dim=-1)
+_, first = np.unique(batch["video_index"].cpu().numpy(), return_index=True)  # one row per video
+shown = first[:4]
+fig = plt.figure(figsize=(14, 5))
+ax = fig.add_subplot(1, 3, 1)
+image = ax.imshow(G @ G.T, cmap="coolwarm", vmin=-1, vmax=1)
+ax.set_xticks(range(len(INSTRUMENTS)), INSTRUMENTS, rotation=90, fontsize=6)
+ax.set_yticks(range(len(INSTRUMENTS)), INSTRUMENTS, fontsize=6)
+ax.set_title("cosine similarity of the raw tokens G")
+fig.colorbar(image, ax=ax, fraction=0.046)
+ax = fig.add_subplot(1, 3, (2, 3))
+x = np.arange(len(INSTRUMENTS))
+for k, row in enumerate(shown):
+    offset = (k - 1.5) * 0.2
+    ax.bar(x + offset, torch.sigmoid(out.presence_a[row]).cpu(), 0.2, label=f"video {k}: audio tokens")
+    labelled = batch["sources"][row].cpu().numpy() > 0
+    ax.plot(x[labelled] + offset, np.full(labelled.sum(), 1.03), "v", color=f"C{k}")
+ax.set_xticks(x, INSTRUMENTS, rotation=90, fontsize=7)
+ax.set(ylim=(0, 1.08), title="presence probability per token (triangles: weak labels)")
+ax.legend(fontsize=7, ncols=2)
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# **Try:** `use_sasr=False` (paper Table 2) skips both equations: $f^g = f^s$ and the tokens are not
+# updated. The presence heads still read the tokens, so $L_{source}$ is still defined.

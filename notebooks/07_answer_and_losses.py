@@ -1,0 +1,132 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: -all
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 07 · The answer head and the four losses
+#
+# **Paper §3.6.** The last block turns the two temporal summaries into an answer.
+#
+# 1. *Shortcut:* add to each summary the plain time average of the features it came from,
+#    modality by modality ($f^{ta}_A + \overline{f^g_A}$, $f^{ta}_V + \overline{f^{sa}_V}$), so
+#    the global content survives even when the temporal attention is sharp, and gradients have a
+#    short path.
+# 2. *Fusion:* concatenate the two, squash with $\tanh$, project back to $D$: $f_{av}$.
+# 3. *Question gating:* multiply $f_{av}$ element-wise by the question vector $q$ and classify:
+#    $\hat y = \mathrm{FC}(\tanh(f_{av} \odot q))$ over the answer vocabulary (built from the train
+#    split: 42 answers in MUSIC-AVQA).
+#
+# **The objective** (end of §3.6) adds three auxiliary losses to the answer cross-entropy, each with
+# weight $\lambda = 0.5$ (§4.1):
+#
+# $$L = L_{avqa} + \lambda_1 L_{source} + \lambda_2 L_{reg} + \lambda_3 L_{match}$$
+#
+# | loss | from | target | notebook |
+# |---|---|---|---|
+# | $L_{avqa}$ | answer logits `[B, A]` | answer index | this one |
+# | $L_{source}$ | presence logits `[B, C]` ×2 | weak multi-hot instrument labels | 04 |
+# | $L_{reg}$ | token logits `[C, C]` | token $i$ is class $i$ | 03 |
+# | $L_{match}$ | match logits `[B, T, 2]` ×2 | 1 for the true video, 0 for another video's maps | 05 |
+
+# %%
+# %matplotlib inline
+import torch
+import torch.nn.functional as F
+
+from sasr_lite import SaSRConfig
+from sasr_lite.device import fast_mode, pick_device
+from sasr_lite.model import AnswerHead
+from sasr_lite.notebook_utils import cmp
+
+FAST = fast_mode()  # `make test` sets SASR_LITE_FAST=1; set FAST = False for the paper's sizes
+DEVICE = pick_device()
+torch.manual_seed(0)
+config = SaSRConfig.tiny() if FAST else SaSRConfig()
+B, T, D, A = 4, 10, config.d_model, config.num_answers
+
+# %% [markdown]
+# ## The answer head by hand
+
+# %%
+# NBVAL_CHECK_OUTPUT
+head = AnswerHead(D, A).to(DEVICE).eval()
+f_a_ta, f_v_ta, q = (torch.randn(B, D, device=DEVICE) for _ in range(3))
+f_a_g, f_v_sa = torch.randn(B, T, D, device=DEVICE), torch.randn(B, T, D, device=DEVICE)
+
+# (3.6) shortcut: temporal summary + time average, per modality
+audio, visual = f_a_ta + f_a_g.mean(dim=1), f_v_ta + f_v_sa.mean(dim=1)
+# (3.6) f_av = FC(tanh([audio; visual]))
+f_av = head.fusion(torch.tanh(torch.cat([audio, visual], dim=-1)))  # [B, D]
+# (3.6) logits = FC(tanh(f_av * q))
+logits = head.classifier(torch.tanh(f_av * q))  # [B, A]
+
+cmp("answer logits", logits, head(f_a_ta, f_a_g, f_v_ta, f_v_sa, q))
+
+# %% [markdown]
+# ## The four losses on one forward pass
+# A tiny model on random inputs of the real shapes ($T = 10$ segments, $P = 196 = 14 \times 14$
+# map positions, $L = 14$ words), with a second set of maps from "another video" for $L_{match}$.
+# Each loss is re-computed below from the output fields with `torch.nn.functional` and compared
+# with `sasr_lite.losses.sasr_losses`. Unknown answers (index -1: an answer never seen in train)
+# are left out of $L_{avqa}$.
+
+# %%
+from sasr_lite.losses import sasr_losses
+from sasr_lite.model import SaSRNet
+
+P, L = 196, 14
+model = SaSRNet(config).to(DEVICE)
+batch = dict(
+    audio=torch.randn(B, T, config.audio_dim, device=DEVICE),
+    visual=torch.rand(B, T, config.visual_dim, device=DEVICE),
+    visual_maps=torch.rand(B, T, P, config.visual_dim, device=DEVICE),
+    question=torch.randint(2, config.question_vocab_size, (B, L), device=DEVICE),
+    visual_maps_neg=torch.rand(B, T, P, config.visual_dim, device=DEVICE),
+)
+answer = torch.tensor([3, 0, -1, 7], device=DEVICE)  # the third answer is unknown
+sources = (torch.rand(B, config.num_tokens, device=DEVICE) < 0.1).float()
+out = model(**batch)
+losses = sasr_losses(out, answer, sources, config)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+known = answer != -1
+L_avqa = F.cross_entropy(out.answer_logits[known], answer[known])
+L_source = sum(F.binary_cross_entropy_with_logits(x, sources) for x in (out.presence_a, out.presence_v))
+L_reg = F.cross_entropy(out.token_logits, torch.arange(config.num_tokens, device=DEVICE))
+ones = torch.ones(B * T, dtype=torch.long, device=DEVICE)
+L_match = F.cross_entropy(out.match_logits.reshape(-1, 2), ones) + F.cross_entropy(
+    out.match_logits_neg.reshape(-1, 2), 1 - ones
+)
+L = L_avqa + config.lambda_source * L_source + config.lambda_reg * L_reg + config.lambda_match * L_match
+
+for name, mine in dict(avqa=L_avqa, source=L_source, reg=L_reg, match=L_match, total=L).items():
+    cmp(f"L_{name}", mine, losses[name])
+
+# %% [markdown]
+# How big is each term at initialisation? $L_{avqa} \approx \ln A$ (a uniform guess over the
+# answers), $L_{reg} \approx \ln C$, $L_{match} \approx 2 \ln 2$ (two coin flips) and $L_{source}$
+# about $2 \ln 2$ too. With $\lambda = 0.5$ the three auxiliary terms together start out larger than
+# the answer loss they support, which is worth remembering when reading the training curves in notebook 08.
+
+# %%
+import matplotlib.pyplot as plt
+
+weights = dict(avqa=1.0, source=config.lambda_source, reg=config.lambda_reg, match=config.lambda_match)
+names = list(weights)
+fig, ax = plt.subplots(figsize=(6, 2.8))
+ax.barh(names, [weights[n] * losses[n].item() for n in names], color="tab:blue")
+ax.set_xlabel("contribution to L at initialisation (weight × loss)")
+ax.invert_yaxis()
+plt.show()

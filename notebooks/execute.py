@@ -1,0 +1,99 @@
+"""Sync every jupytext pair and execute the notebooks in place, so committed .ipynb carry outputs.
+
+    .venv/bin/python notebooks/execute.py              # all notebooks, fast mode (what nbval checks)
+    .venv/bin/python notebooks/execute.py 03 05        # only notebooks whose name starts with 03 / 05
+    .venv/bin/python notebooks/execute.py --full       # full sizes (a course run, GPU advised)
+    .venv/bin/python notebooks/execute.py --sync-only  # resync the pairs, execute nothing
+    .venv/bin/python notebooks/execute.py --fresh      # first delete notebooks/runs/<mode> (as in CI)
+
+The .py (py:percent) file is the source a reviewer edits; `jupytext --sync` takes the input cells
+from whichever file of a pair was modified last. Notebooks run in order (08 writes the checkpoint
+that 09-11 reuse), each in a fresh kernel from the current environment, working directory
+notebooks/ (the same one nbval uses).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def notebook_scripts(prefixes: list[str]) -> list[Path]:
+    scripts = sorted(HERE.glob("[0-9][0-9]_*.py"))
+    if prefixes:
+        scripts = [s for s in scripts if any(s.name.startswith(p) for p in prefixes)]
+        if not scripts:
+            raise SystemExit(f"execute.py: no notebook in {HERE} starts with {prefixes}")
+    return scripts
+
+
+def sync(path: Path) -> None:
+    """jupytext --sync with the repository's jupytext.toml (pairing and metadata filter)."""
+    from jupytext.cli import jupytext as jupytext_cli
+
+    jupytext_cli(["--sync", "--quiet", str(path)])
+
+
+def execute(ipynb: Path, timeout: int) -> float:
+    """Run one notebook top to bottom in a fresh kernel and write it back atomically."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(ipynb, as_version=4)
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(HERE)}},
+        store_widget_state=True,
+    )
+    start = time.perf_counter()
+    client.execute()
+    elapsed = time.perf_counter() - start
+    tmp = ipynb.with_suffix(".ipynb.tmp")
+    nbformat.write(nb, tmp)
+    os.replace(tmp, ipynb)
+    return elapsed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("prefixes", nargs="*", help="only notebooks whose file name starts with these")
+    parser.add_argument("--full", action="store_true", help="full sizes instead of fast mode")
+    parser.add_argument("--sync-only", action="store_true", help="resync pairs without executing")
+    parser.add_argument("--fresh", action="store_true",
+                        help="delete this mode's checkpoints (notebooks/runs/fast or full) first, as on a fresh clone")
+    parser.add_argument("--timeout", type=int, default=900, help="seconds per cell (default 900)")
+    args = parser.parse_args(argv)
+
+    # The kernel inherits this environment: fast mode unless --full; the inline backend, not Agg.
+    os.environ["SASR_LITE_FAST"] = "0" if args.full else "1"
+    os.environ.pop("MPLBACKEND", None)
+    os.chdir(HERE)
+    if args.fresh and not args.sync_only:
+        shutil.rmtree(HERE / "runs" / ("full" if args.full else "fast"), ignore_errors=True)
+
+    total = 0.0
+    for script in notebook_scripts(args.prefixes):
+        ipynb = script.with_suffix(".ipynb")
+        sync(script)
+        if args.sync_only:
+            print(f"synced   {script.stem}")
+            continue
+        elapsed = execute(ipynb, args.timeout)
+        total += elapsed
+        sync(ipynb)  # the executed .ipynb is now the newer file: rewrite its .py twin from it
+        print(f"executed {script.stem:<32} {elapsed:6.1f} s")
+    if not args.sync_only:
+        print(f"total {total:.1f} s ({'full' if args.full else 'fast'} mode)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,188 @@
+"""`sasr-lite bench`: how fast the model trains and infers, and how fast the data path serves.
+
+At MUSIC-AVQA shapes (T = 10 segments, P = 196 map positions, 512 channels, D = 512, the
+paper-size model) on the current device, for batch sizes 16 and 64:
+
+- model training samples/s: forward with negatives, the four losses, backward, Adam step;
+- model inference samples/s: forward without negatives, no gradients;
+- data batches/s: `BatchLoader` gathering batches with negatives from a float16 feature
+  store on disk (a temporary one filled with random values; warm page cache), converted to
+  float32 on the device.
+
+DESIGN.md section 4 measured the official code on this kind of 2-core CPU at 7.0 training and
+20.8 inference samples/s (B = 16, model only); section 5 asks for >= 10x that on CPU and a
+data path >= 3x faster than the training step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from sasr_lite.config import SaSRConfig
+from sasr_lite.data.annotations import parse_record
+from sasr_lite.data.dataset import AVQADataset, BatchLoader
+from sasr_lite.data.store import FeatureStore, StoreWriter
+from sasr_lite.data.vocab import build_vocabularies
+from sasr_lite.device import autocast, pick_device
+from sasr_lite.losses import sasr_losses
+from sasr_lite.model import SaSRNet
+
+OFFICIAL_TRAIN_SAMPLES_PER_S = 7.0  # official code, 2-core CPU, B=16 (DESIGN.md section 4)
+OFFICIAL_INFER_SAMPLES_PER_S = 20.8
+T, P, AUDIO_DIM, VISUAL_DIM, L = 10, 196, 128, 512, 14
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _timed(step, steps: int, warmup: int, device: torch.device) -> float:
+    """Seconds per call of ``step`` after ``warmup`` untimed calls."""
+    for _ in range(warmup):
+        step()
+    _sync(device)
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    _sync(device)
+    return (time.perf_counter() - start) / steps
+
+
+def model_speed(config: SaSRConfig, batch_size: int, device: torch.device, steps: int, warmup: int = 2) -> dict:
+    """Training and inference samples/s of SaSRNet(config) on random MUSIC-AVQA-shaped inputs."""
+    torch.manual_seed(0)
+    model = SaSRNet(config).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+    B = batch_size
+    batch = {
+        "audio": torch.rand(B, T, AUDIO_DIM, device=device),
+        "visual": torch.rand(B, T, VISUAL_DIM, device=device),
+        "visual_maps": torch.rand(B, T, P, VISUAL_DIM, device=device),
+        "visual_maps_neg": torch.rand(B, T, P, VISUAL_DIM, device=device),
+        "question": torch.randint(0, config.question_vocab_size, (B, L), device=device),
+        "answer": torch.randint(0, config.num_answers, (B,), device=device),
+        "sources": (torch.rand(B, config.num_tokens, device=device) < 0.2).float(),
+    }
+
+    def train_step() -> None:
+        with autocast(device):
+            out = model(batch["audio"], batch["visual"], batch["visual_maps"], batch["question"], batch["visual_maps_neg"])
+            loss = sasr_losses(out, batch["answer"], batch["sources"], config)["total"]
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+    @torch.no_grad()
+    def infer_step() -> None:
+        with autocast(device):
+            model(batch["audio"], batch["visual"], batch["visual_maps"], batch["question"])
+
+    model.train()
+    train_s = _timed(train_step, steps, warmup, device)
+    model.eval()
+    infer_s = _timed(infer_step, steps, warmup, device)
+    return {"train_samples_per_s": B / train_s, "infer_samples_per_s": B / infer_s, "train_ms_per_batch": 1e3 * train_s}
+
+
+def random_store(path: Path, num_videos: int, seed: int = 0) -> FeatureStore:
+    """A feature store of MUSIC-AVQA shapes (T = 10, P = 196) filled with uniform random values."""
+    rng = np.random.default_rng(seed)
+    ids = [f"{i:08d}" for i in range(num_videos)]
+    with StoreWriter(path, ids, num_segments=T, num_positions=P, source="bench: random values") as writer:
+        for i in range(num_videos):
+            writer.write(i, audio=rng.random((T, AUDIO_DIM), dtype=np.float32),
+                         visual=rng.random((T, VISUAL_DIM), dtype=np.float32),
+                         maps=rng.random((T, P, VISUAL_DIM), dtype=np.float32))
+    return FeatureStore.open(path)
+
+
+def _records(num_videos: int, per_video: int):
+    """Questions that need no placeholders, ``per_video`` per video (the data path ignores the text)."""
+    raw = {"type": '["Audio-Visual", "Existential"]', "question_content": "Is there a voiceover?", "templ_values": "[]"}
+    return [
+        parse_record({**raw, "video_id": f"{v:08d}", "question_id": v * per_video + k, "anser": ("yes", "no")[k % 2]})
+        for v in range(num_videos) for k in range(per_video)
+    ]
+
+
+def data_speed(store: FeatureStore, batch_size: int, device: torch.device, batches: int) -> dict:
+    """Batches/s of BatchLoader (shuffled, with negatives) from ``store``; the first pass warms the cache."""
+    records = _records(len(store), per_video=4)
+    qv, av = build_vocabularies(records)
+    loader = BatchLoader(AVQADataset(records, store, qv, av), batch_size, shuffle=True, seed=0, device=device)
+    items = loader.batch_indices()
+    for b in items:  # warm the page cache, as on a machine that has read the store before
+        loader.gather(b)
+    _sync(device)
+    start = time.perf_counter()
+    done = 0
+    while done < batches:
+        for b in items[: batches - done]:
+            loader.gather(b)
+            done += 1
+    _sync(device)
+    per_batch = (time.perf_counter() - start) / batches
+    return {"batches_per_s": 1.0 / per_batch, "samples_per_s": batch_size / per_batch}
+
+
+def benchmark(device: str | None = None, batch_sizes=(16, 64), steps: int = 5, data_batches: int = 20,
+              num_videos: int = 96) -> pd.DataFrame:
+    """One row per (what, batch size): samples/s (and batches/s for the data path) on ``device``."""
+    dev = pick_device(device)
+    config = SaSRConfig()  # the paper's sizes: D = 512, 22 tokens
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="sasr-bench-") as tmp:
+        store = random_store(Path(tmp) / "store", num_videos)
+        for B in batch_sizes:
+            m = model_speed(config, B, dev, steps)
+            d = data_speed(store, B, dev, data_batches)
+            rows += [
+                {"what": "model training", "batch": B, "samples/s": m["train_samples_per_s"],
+                 "batches/s": m["train_samples_per_s"] / B},
+                {"what": "model inference", "batch": B, "samples/s": m["infer_samples_per_s"],
+                 "batches/s": m["infer_samples_per_s"] / B},
+                {"what": "data path (store -> batch, with negatives)", "batch": B, "samples/s": d["samples_per_s"],
+                 "batches/s": d["batches_per_s"]},
+            ]
+    table = pd.DataFrame(rows)
+    table.attrs["device"] = str(dev)
+    table.attrs["threads"] = torch.get_num_threads()
+    return table
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 (default: CUDA when present, else CPU)")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument("--quick", action="store_true", help="few steps and a small store (about half a minute on CPU)")
+    parser.add_argument("--json", type=Path, default=None, help="also write the table as JSON to this file")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    steps, data_batches, videos = (2, 8, 48) if args.quick else (6, 30, 128)
+    table = benchmark(args.device, steps=steps, data_batches=data_batches, num_videos=videos)
+    print(f"device {table.attrs['device']}, {table.attrs['threads']} torch threads; "
+          f"paper-size model (D=512), T={T}, P={P}, {VISUAL_DIM} channels")
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.1f}"))
+    train16 = table[(table["what"] == "model training") & (table["batch"] == 16)]["samples/s"].iloc[0]
+    infer16 = table[(table["what"] == "model inference") & (table["batch"] == 16)]["samples/s"].iloc[0]
+    print(f"official code on a 2-core CPU (DESIGN.md section 4): {OFFICIAL_TRAIN_SAMPLES_PER_S} training, "
+          f"{OFFICIAL_INFER_SAMPLES_PER_S} inference samples/s at B=16; here {train16:.1f} "
+          f"({train16 / OFFICIAL_TRAIN_SAMPLES_PER_S:.1f}x) and {infer16:.1f} "
+          f"({infer16 / OFFICIAL_INFER_SAMPLES_PER_S:.1f}x)")
+    if args.json:
+        from sasr_lite.data.files import write_json_atomic
+
+        write_json_atomic(args.json, {"device": table.attrs["device"], "threads": table.attrs["threads"],
+                                      "rows": json.loads(table.to_json(orient="records"))})
+    return 0
