@@ -49,7 +49,6 @@ def test_loss_falls_and_accuracy_rises_well_above_chance(tiny):
     # CPU run: the LSTM question encoder and the multiplicative answer gating learn slowly.
     ours = evaluate_split(result.model, tiny, "train", grade=False).table[("Overall", "Avg")].iloc[0]
     chance = 100 / len(tiny.answer_vocab)
-    print("DEBUG", ours, prior, history.loss_total.tolist())
     assert ours > 3 * chance
 
 
