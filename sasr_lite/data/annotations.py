@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sasr_lite.data.taxonomy import PLACEHOLDER_RE, Template, match_template, subtype_index
+from sasr_lite.data.files import read_json
 
 QUESTION_LEN = 14  # L: words per question after padding (the reference pads to 14)
 PAD = "<pad>"
@@ -102,12 +103,7 @@ def load_annotations(path: str | Path) -> list[QARecord]:
     gives the count (evaluation groups by the file's type, as the official code does).
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"annotation file not found: {path}")
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{path}: not valid JSON (line {err.lineno}, column {err.colno}): {err.msg}") from None
+    raw = read_json(path, "annotation file")
     if not isinstance(raw, list):
         raise ValueError(f"{path}: expected a JSON list of records, got {type(raw).__name__}")
     records = [parse_record(item, f"{path} record {i}") for i, item in enumerate(raw)]

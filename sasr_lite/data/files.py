@@ -28,6 +28,17 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
     return path
 
 
+def read_json(path: str | Path, what: str = "file") -> Any:
+    """Parse the JSON file ``path``; errors name the file (``what`` says which kind is missing)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{what} not found: {path}")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path}: not valid JSON (line {err.lineno}, column {err.colno}): {err.msg}") from None
+
+
 def write_json_atomic(path: str | Path, obj: Any) -> Path:
     """``obj`` as indented JSON, written atomically."""
     return write_text_atomic(path, json.dumps(obj, indent=2) + "\n")

@@ -19,14 +19,13 @@ A user-supplied label file is JSON ``{video_id: [class names]}`` (`load_source_l
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from sasr_lite.data.annotations import QARecord
-from sasr_lite.data.files import write_json_atomic
+from sasr_lite.data.files import read_json, write_json_atomic
 from sasr_lite.data.taxonomy import INSTRUMENTS, NO
 
 NUM_CLASSES = len(INSTRUMENTS)
@@ -79,12 +78,7 @@ def weak_source_labels(records: Sequence[QARecord], drop_negated: bool = True) -
 def load_source_labels(path: str | Path) -> dict[str, np.ndarray]:
     """Read a label file ``{video_id: [class names]}``; errors name the file and the entry."""
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"source-label file not found: {path}")
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{path}: not valid JSON (line {err.lineno}, column {err.colno}): {err.msg}") from None
+    raw = read_json(path, "source-label file")
     if not isinstance(raw, dict):
         raise ValueError(f"{path}: expected a JSON object {{video_id: [class names]}}, got {type(raw).__name__}")
     labels = {}

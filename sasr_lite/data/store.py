@@ -21,7 +21,6 @@ positioned file writes, not through a writable memmap, so a build holds one vide
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -33,7 +32,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.std import tqdm
 
-from sasr_lite.data.files import write_json_atomic
+from sasr_lite.data.files import read_json, write_json_atomic
 
 STORE_FORMAT = "sasr-lite-feature-store"
 STORE_VERSION = 1
@@ -131,10 +130,7 @@ def read_manifest(path: Path) -> dict:
     file = path / MANIFEST
     if not file.is_file():
         raise FileNotFoundError(f"{path}: no {MANIFEST}; not a feature store")
-    try:
-        manifest = json.loads(file.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{file}: not valid JSON (line {err.lineno}): {err.msg}") from None
+    manifest = read_json(file, "store manifest")
     if not isinstance(manifest, dict) or manifest.get("format") != STORE_FORMAT:
         raise ValueError(f"{file}: not a {STORE_FORMAT} manifest")
     return manifest

@@ -9,12 +9,11 @@ wrong and reports.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from sasr_lite.data.annotations import PAD, QARecord
-from sasr_lite.data.files import write_json_atomic
+from sasr_lite.data.files import read_json, write_json_atomic
 
 UNK = "<unk>"
 UNKNOWN_INDEX = -1  # index of a word outside a vocabulary that has no "<unk>" (answers)
@@ -73,13 +72,7 @@ class Vocabulary:
 
     @classmethod
     def load(cls, path: str | Path) -> "Vocabulary":
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"vocabulary file not found: {path}")
-        try:
-            values = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as err:
-            raise ValueError(f"{path}: not valid JSON (line {err.lineno}): {err.msg}") from None
+        values = read_json(path, "vocabulary file")
         return cls.from_dict(values, where=str(path))
 
 

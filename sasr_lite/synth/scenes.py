@@ -46,7 +46,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sasr_lite.data.files import write_text_atomic
+from sasr_lite.data.files import read_json, write_text_atomic
 from sasr_lite.data.taxonomy import BACKGROUNDS, INSTRUMENTS
 
 SCENE_FORMAT = "sasr-lite-synthetic-scenes"
@@ -320,12 +320,7 @@ def save_scenes(path: str | Path, split: str, scenes: list[Scene]) -> Path:
 def load_scenes(path: str | Path) -> list[Scene]:
     """Read a scene file; errors name the file and the scene."""
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"scene file not found: {path}")
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{path}: not valid JSON (line {err.lineno}): {err.msg}") from None
+    doc = read_json(path, "scene file")
     if not isinstance(doc, dict) or doc.get("format") != SCENE_FORMAT:
         raise ValueError(f"{path}: not a {SCENE_FORMAT} file")
     if doc.get("version") != SCENE_VERSION:
