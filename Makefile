@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lab bench env clean
+.PHONY: demo test lab bench notebooks env clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ test: $(STAMP)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
+
+# Re-execute every notebook in place (fast mode) so the committed .ipynb carry fresh outputs.
+notebooks: $(STAMP)
+	$(BIN)/python -m sasr_lite.execute_notebooks --fresh
 
 bench: $(STAMP)
 	$(BIN)/sasr-lite bench

@@ -1,7 +1,7 @@
 """Notebook hygiene: every notebook is a synced jupytext pair, and every committed .ipynb is executed.
 
 nbval compares only cells that carry outputs, so a stripped or stale notebook would silently test
-nothing; these checks make that a failure. Refresh with `.venv/bin/python notebooks/execute.py`.
+nothing; these checks make that a failure. Refresh with `make notebooks`.
 """
 
 from __future__ import annotations
@@ -42,10 +42,10 @@ def test_pair_in_sync(ipynb: Path):
     from_ipynb = _cells(nbformat.read(ipynb, as_version=4))
     assert len(from_script) == len(from_ipynb), (
         f"{ipynb.name} has {len(from_ipynb)} cells, {script.name} has {len(from_script)}: "
-        "run notebooks/execute.py to resync"
+        "run `make notebooks` to resync"
     )
     for index, (a, b) in enumerate(zip(from_script, from_ipynb)):
-        assert a == b, f"{ipynb.name} cell {index} differs from {script.name}: run notebooks/execute.py"
+        assert a == b, f"{ipynb.name} cell {index} differs from {script.name}: run `make notebooks`"
 
 
 @pytest.mark.parametrize("ipynb", IPYNBS, ids=lambda p: p.stem)

@@ -1,10 +1,13 @@
 """Sync every jupytext pair and execute the notebooks in place, so committed .ipynb carry outputs.
 
-    .venv/bin/python notebooks/execute.py              # all notebooks, fast mode (what nbval checks)
-    .venv/bin/python notebooks/execute.py 03 05        # only notebooks whose name starts with 03 / 05
-    .venv/bin/python notebooks/execute.py --full       # full sizes (a course run, GPU advised)
-    .venv/bin/python notebooks/execute.py --sync-only  # resync the pairs, execute nothing
-    .venv/bin/python notebooks/execute.py --fresh      # first delete notebooks/runs/<mode> (as in CI)
+    make notebooks                                           # the same as the first line below
+    .venv/bin/python -m sasr_lite.execute_notebooks          # all notebooks, fast mode (what nbval checks)
+    .venv/bin/python -m sasr_lite.execute_notebooks 03 05    # only notebooks whose name starts with 03 / 05
+    .venv/bin/python -m sasr_lite.execute_notebooks --full   # full sizes (a course run, GPU advised)
+    .venv/bin/python -m sasr_lite.execute_notebooks --sync-only  # resync the pairs, execute nothing
+    .venv/bin/python -m sasr_lite.execute_notebooks --fresh  # first delete notebooks/runs/<mode> (as in CI)
+
+Run it from the repository root (``--dir`` points elsewhere).
 
 The .py (py:percent) file is the source a reviewer edits; `jupytext --sync` takes the input cells
 from whichever file of a pair was modified last. Notebooks run in order (08 writes the checkpoint
@@ -21,15 +24,13 @@ import sys
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
 
-
-def notebook_scripts(prefixes: list[str]) -> list[Path]:
-    scripts = sorted(HERE.glob("[0-9][0-9]_*.py"))
+def notebook_scripts(folder: Path, prefixes: list[str]) -> list[Path]:
+    scripts = sorted(folder.glob("[0-9][0-9]_*.py"))
     if prefixes:
         scripts = [s for s in scripts if any(s.name.startswith(p) for p in prefixes)]
-        if not scripts:
-            raise SystemExit(f"execute.py: no notebook in {HERE} starts with {prefixes}")
+    if not scripts:
+        raise SystemExit(f"execute_notebooks: no numbered notebook in {folder} (prefixes {prefixes})")
     return scripts
 
 
@@ -50,7 +51,7 @@ def execute(ipynb: Path, timeout: int) -> float:
         nb,
         timeout=timeout,
         kernel_name="python3",
-        resources={"metadata": {"path": str(HERE)}},
+        resources={"metadata": {"path": str(ipynb.parent)}},
         store_widget_state=True,
     )
     start = time.perf_counter()
@@ -70,17 +71,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fresh", action="store_true",
                         help="delete this mode's checkpoints (notebooks/runs/fast or full) first, as on a fresh clone")
     parser.add_argument("--timeout", type=int, default=900, help="seconds per cell (default 900)")
+    parser.add_argument("--dir", type=Path, default=Path("notebooks"), help="notebook folder (default notebooks)")
     args = parser.parse_args(argv)
 
     # The kernel inherits this environment: fast mode unless --full; the inline backend, not Agg.
     os.environ["SASR_LITE_FAST"] = "0" if args.full else "1"
     os.environ.pop("MPLBACKEND", None)
-    os.chdir(HERE)
+    folder = args.dir.resolve()
     if args.fresh and not args.sync_only:
-        shutil.rmtree(HERE / "runs" / ("full" if args.full else "fast"), ignore_errors=True)
+        shutil.rmtree(folder / "runs" / ("full" if args.full else "fast"), ignore_errors=True)
 
     total = 0.0
-    for script in notebook_scripts(args.prefixes):
+    for script in notebook_scripts(folder, args.prefixes):
         ipynb = script.with_suffix(".ipynb")
         sync(script)
         if args.sync_only:
