@@ -25,10 +25,9 @@ from sasr_lite.evaluate import (
     template_table,
 )
 from sasr_lite.model import SaSRNet
-from sasr_lite.synth.generate import generate
 from sasr_lite.synth.ground_truth import question_segments, sounding_box_mask
 from sasr_lite.synth.scenes import kept_segments, load_scenes, scene_index
-from sasr_lite.train import TrainConfig, cpu_threads, load_data, train
+from sasr_lite.train import TrainConfig, train
 
 REAL = Path(__file__).resolve().parents[2] / "shared/data/music_avqa"
 
@@ -115,17 +114,7 @@ def test_published_avst_averages_are_question_weighted_on_the_real_test_split():
 
 
 # --- on the tiny synthetic benchmark ---------------------------------------------------------------
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """The tiny models here run fastest on one CPU thread (see train.cpu_threads)."""
-    with cpu_threads(1):
-        yield
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    root = generate(tmp_path_factory.mktemp("synth") / "tiny", size="tiny", seed=0)
-    return load_data(root, splits=("train", "val", "test"))
+pytestmark = pytest.mark.usefixtures("one_thread")  # fixtures in conftest.py
 
 
 @pytest.fixture(scope="module")

@@ -12,31 +12,18 @@ from sasr_lite import cli
 from sasr_lite.checkpoint import ConfigMismatchError, load_checkpoint
 from sasr_lite.config import SaSRConfig
 from sasr_lite.evaluate import evaluate_split
-from sasr_lite.synth.generate import generate
 from sasr_lite.train import (
     TrainConfig,
     add_arguments,
     configs_from_args,
-    cpu_threads,
     load_config_file,
-    load_data,
     train,
 )
 
 QUIET = dict(progress=False, tensorboard=False)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """The tiny models here run fastest on one CPU thread (see train.cpu_threads)."""
-    with cpu_threads(1):
-        yield
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    root = generate(tmp_path_factory.mktemp("synth") / "tiny", size="tiny", seed=0)
-    return load_data(root, splits=("train", "val", "test"))
+pytestmark = pytest.mark.usefixtures("one_thread")  # fixtures in conftest.py
 
 
 def test_loss_falls_and_accuracy_rises_well_above_chance(tiny):
