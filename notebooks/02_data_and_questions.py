@@ -190,8 +190,11 @@ for r in records["train"]:
 # ## The feature store and a batch
 # Each split's features live in one folder of contiguous float16 arrays, memory-mapped, so a
 # batch is a couple of fancy-index reads (DESIGN.md §5). `AVQADataset` adds the encoded question,
-# the answer index, the weak source labels and, for $L_{match}$, the maps of *another* video at
-# each segment; `BatchLoader` gathers whole batches and converts to float32 on the device.
+# the answer index, the weak source labels and, for $L_{match}$, the maps of *another* video;
+# `BatchLoader` gathers whole batches and converts to float32 on the device. A batch carries each
+# of its videos once (the first dimension is V) and its questions ($B$ rows), with `video_of`
+# saying which video each question is about: SaSR-Net's video path never reads the question,
+# so it runs once per video however many questions ask about it.
 
 # %%
 # NBVAL_CHECK_OUTPUT

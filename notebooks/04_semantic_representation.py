@@ -141,12 +141,12 @@ model, _ = load_or_train(Path("runs") / ("fast" if FAST else "full") / "quicksta
                          SIZES.quick.replace(device=str(DEVICE)))
 batch = next(iter(BatchLoader(data.dataset("test"), batch_size=64, shuffle=False, device=DEVICE)))
 with torch.no_grad():
-    out = model(batch["audio"], batch["visual"], batch["visual_maps"], batch["question"])
+    out = model(batch["audio"], batch["visual"], batch["visual_maps"], batch["question"],
+                video_of=batch["video_of"])  # per-video outputs (presence) have one row per video
 
 # %%
 G = F.normalize(model.slt.tokens.detach().float().cpu(), dim=-1)
-_, first = np.unique(batch["video_index"].cpu().numpy(), return_index=True)  # one row per video
-shown = first[:4]
+shown = range(4)  # the batch's first four videos
 fig = plt.figure(figsize=(14, 5))
 ax = fig.add_subplot(1, 3, 1)
 image = ax.imshow(G @ G.T, cmap="coolwarm", vmin=-1, vmax=1)

@@ -209,16 +209,18 @@ def predict(model: torch.nn.Module, batches, answer_vocab, keep_attention: bool 
     frames, out = [], ModelPredictions(frame=pd.DataFrame())
     for batch in batches:
         with autocast(device):
-            output = model(batch["audio"], batch["visual"], batch["visual_maps"], batch["question"])
+            output = model(batch["audio"], batch["visual"], batch["visual_maps"], batch["question"],
+                           video_of=batch["video_of"])
         best = output.answer_logits.argmax(-1).cpu().numpy()
         qids = batch["question_id"].cpu().numpy()
-        videos = batch["video_index"].cpu().numpy()
+        video_rows = batch["video_index"].cpu().numpy()  # [V]
+        videos = video_rows[batch["video_of"].cpu().numpy()]  # [B] store row of each question
         frames.append(pd.DataFrame({"question_id": qids, "video_index": videos, "answer_index": best}))
         if keep_attention:
-            spatial = output.spatial_attn.float().cpu().numpy()
+            spatial = output.spatial_attn.float().cpu().numpy()  # [V, T, P]
+            out.spatial.update(zip(video_rows.tolist(), spatial))
             t_a, t_v = output.temporal_attn_a.float().cpu().numpy(), output.temporal_attn_v.float().cpu().numpy()
-            for k, (q, v) in enumerate(zip(qids.tolist(), videos.tolist())):
-                out.spatial.setdefault(v, spatial[k])
+            for k, q in enumerate(qids.tolist()):
                 out.temporal_a[q], out.temporal_v[q] = t_a[k], t_v[k]
     frame = pd.concat(frames, ignore_index=True)
     frame["prediction"] = [answer_vocab.tokens[i] for i in frame["answer_index"]]

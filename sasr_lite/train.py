@@ -73,6 +73,7 @@ class TrainConfig:
     gamma: float = 0.3  # ... the lr is multiplied by gamma
     seed: int = 0  # python, numpy, torch, the shuffle and the negatives
     negatives: bool = True  # feed other videos' maps so L_match has its mismatched pairs
+    group: int = 1  # the shuffle keeps up to this many questions of a video in one batch (BatchLoader)
     device: str | None = None  # None: CUDA when present, else CPU
     num_threads: int | None = None  # torch CPU threads during the run; None keeps torch's setting
     resident: bool = False  # copy the train/val stores to the device once (GPU: data costs nothing)
@@ -85,11 +86,11 @@ class TrainConfig:
 
     # fields that shape the weights a run reaches: a resumed run must agree on them
     TRAJECTORY_FIELDS: typing.ClassVar[tuple[str, ...]] = (
-        "batch_size", "lr", "weight_decay", "step_size", "gamma", "seed", "negatives", "max_batches",
+        "batch_size", "lr", "weight_decay", "step_size", "gamma", "seed", "negatives", "group", "max_batches",
     )
 
     def __post_init__(self) -> None:
-        for name in ("batch_size", "epochs", "step_size"):
+        for name in ("batch_size", "epochs", "step_size", "group"):
             if getattr(self, name) < 1:
                 raise ValueError(f"TrainConfig.{name} must be >= 1, got {getattr(self, name)}")
         if self.lr <= 0:
@@ -232,9 +233,9 @@ class ShardedBatches:
     """One process's share of a BatchLoader's epoch, as DistributedSampler would give it.
 
     Training shards (``pad=True``): the epoch's shuffled order, padded by wrapping to a multiple
-    of ``world``, then every world-th item from ``rank``, cut into batches; every rank gets the
-    same number of batches (DDP needs that). Evaluation shards (``pad=False``) split the items
-    without repeats. Each batch is ordered by video for sequential store reads, as BatchLoader does.
+    of ``world * group``, then every world-th run of ``group`` items from ``rank`` (so questions
+    the loader grouped by video stay together), cut into batches; every rank gets the same number
+    of batches (DDP needs that). Evaluation shards (``pad=False``) split the items without repeats.
     """
 
     def __init__(self, loader: BatchLoader, rank: int, world: int, pad: bool = True):
@@ -244,24 +245,24 @@ class ShardedBatches:
         self.loader.set_epoch(epoch)
 
     def _items(self) -> np.ndarray:
-        order = np.concatenate(self.loader.batch_indices())
-        if self.pad:
-            total = math.ceil(len(order) / self.world) * self.world
-            order = np.resize(order, total)  # wraps around, like DistributedSampler's padding
-        return order[self.rank :: self.world]
+        order = self.loader.order()
+        if not self.pad:
+            return order[self.rank :: self.world]
+        g = self.loader.group
+        total = math.ceil(len(order) / (self.world * g)) * self.world * g
+        runs = np.resize(order, total).reshape(-1, g)  # wraps around, like DistributedSampler's padding
+        return runs[self.rank :: self.world].ravel()
 
     def __len__(self) -> int:
-        n = len(self.loader.dataset)
-        per_rank = math.ceil(n / self.world) if self.pad else len(range(self.rank, n, self.world))
+        n, g = len(self.loader.dataset), self.loader.group
+        per_rank = math.ceil(n / (self.world * g)) * g if self.pad else len(range(self.rank, n, self.world))
         b = self.loader.batch_size
         return per_rank // b if self.loader.drop_last else math.ceil(per_rank / b)
 
     def __iter__(self):
         items, b = self._items(), self.loader.batch_size
-        video = self.loader.dataset.video_index
         for s in range(0, len(self) * b, b):
-            batch = items[s : s + b]
-            yield self.loader.gather(batch[np.argsort(video[batch], kind="stable")])
+            yield self.loader.gather(items[s : s + b])
 
 
 # --- the loop -----------------------------------------------------------------------------------
@@ -307,7 +308,7 @@ def seed_everything(seed: int) -> None:
 def _forward_losses(model, batch, model_config: SaSRConfig, negatives: bool, device: torch.device):
     with autocast(device):
         output = model(batch["audio"], batch["visual"], batch["visual_maps"], batch["question"],
-                       batch["visual_maps_neg"] if negatives else None)
+                       batch["visual_maps_neg"] if negatives else None, batch["video_of"])
         losses = sasr_losses(output, batch["answer"], batch["sources"], model_config)
     return output, losses
 
@@ -319,7 +320,8 @@ def validation_accuracy(model: torch.nn.Module, batches, device: torch.device, w
     counts = torch.zeros(2, dtype=torch.float64, device=device)
     for batch in batches:
         with autocast(device):
-            logits = model(batch["audio"], batch["visual"], batch["visual_maps"], batch["question"]).answer_logits
+            logits = model(batch["audio"], batch["visual"], batch["visual_maps"], batch["question"],
+                           video_of=batch["video_of"]).answer_logits
         counts[0] += (logits.argmax(-1) == batch["answer"]).sum()
         counts[1] += len(batch["answer"])
     if world > 1:
@@ -401,7 +403,7 @@ def _train(data: TrainData, model_config: SaSRConfig, config: TrainConfig, out_d
         model = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
 
     train_loader = BatchLoader(data.dataset("train", seed=config.seed), config.batch_size, shuffle=True,
-                               seed=config.seed, device=device, resident=config.resident)
+                               seed=config.seed, device=device, resident=config.resident, group=config.group)
     batches = ShardedBatches(train_loader, ddp.rank, ddp.world) if ddp.world > 1 else train_loader
     val_batches = None
     if "val" in data.records and config.eval_every:

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from sasr_lite.data.benchmark import benchmark_data_path, random_records, write_random_store
-from sasr_lite.data.dataset import ITEM_KEYS, AVQADataset, BatchLoader
+from sasr_lite.data.dataset import ITEM_KEYS, QUESTION_KEYS, VIDEO_KEYS, AVQADataset, BatchLoader
 from sasr_lite.data.sources import multi_hot, weak_source_labels
 from sasr_lite.data.vocab import build_vocabularies
 
@@ -29,14 +29,11 @@ def make_dataset(store, records, **kwargs):
     return AVQADataset(records, store, question_vocab, answer_vocab, **kwargs)
 
 
-def neg_videos_of(item, store):
-    """Which store video each negative segment was taken from, found by value."""
-    found = []
-    for t in range(T):
-        matches = [v for v in range(len(store)) if np.array_equal(item["visual_maps_neg"][t].numpy(), store.maps[v, t])]
-        assert len(matches) == 1
-        found.append(matches[0])
-    return found
+def neg_video_of(item, store):
+    """Which store video the negative maps were taken from, found by value (all T segments)."""
+    matches = [v for v in range(len(store)) if np.array_equal(item["visual_maps_neg"].numpy(), store.maps[v])]
+    assert len(matches) == 1
+    return matches[0]
 
 
 def test_item_holds_the_records_features_and_encodings(store, records):
@@ -60,29 +57,30 @@ def test_item_holds_the_records_features_and_encodings(store, records):
 
 def test_negatives_never_come_from_the_same_video(store, records):
     ds = make_dataset(store, records)
+    videos = np.arange(N)
     drawn = set()
-    for epoch in range(4):
+    for epoch in range(6):
         ds.set_epoch(epoch)
-        negatives = ds.negative_videos(np.arange(len(ds)))  # [R, T]
-        assert (negatives != ds.video_index[:, None]).all()
-        drawn.update(negatives.ravel().tolist())
-        for i in (0, 5, 11):  # the maps served are those of the drawn video at the same t
-            assert neg_videos_of(ds[i], store) == negatives[i].tolist()
+        negatives = ds.negative_videos(videos)  # [N]
+        assert negatives.shape == (N,) and (negatives != videos).all()
+        drawn.update(negatives.tolist())
+        for i in (0, 5, 11):  # an item's negative is its video's: one other video, all T segments
+            assert neg_video_of(ds[i], store) == negatives[ds.video_index[i]]
     assert drawn == set(range(N))  # every video is used as a negative of some other
 
 
 def test_negatives_repeat_by_seed_and_change_by_epoch(store, records):
     a, b, c = (make_dataset(store, records, seed=s) for s in (0, 0, 1))
-    items = np.arange(len(a))
-    np.testing.assert_array_equal(a.negative_videos(items), b.negative_videos(items))
-    assert (a.negative_videos(items) != c.negative_videos(items)).any()
-    first = a.negative_videos(items)
+    videos = np.arange(N)
+    np.testing.assert_array_equal(a.negative_videos(videos), b.negative_videos(videos))
+    assert (a.negative_videos(videos) != c.negative_videos(videos)).any()
+    first = a.negative_videos(videos)
     a.set_epoch(1)
-    assert (a.negative_videos(items) != first).any()
+    assert (a.negative_videos(videos) != first).any()
     a.set_epoch(0)
-    np.testing.assert_array_equal(a.negative_videos(items), first)
-    # an item's negatives do not depend on which other items are asked with it
-    np.testing.assert_array_equal(a.negative_videos(items[[9, 2]]), first[[9, 2]])
+    np.testing.assert_array_equal(a.negative_videos(videos), first)
+    # a video's negative does not depend on which other videos are asked with it
+    np.testing.assert_array_equal(a.negative_videos(videos[[4, 2]]), first[[4, 2]])
 
 
 def test_batches_equal_the_items_they_gather(store, records):
@@ -92,12 +90,16 @@ def test_batches_equal_the_items_they_gather(store, records):
     assert ds.epoch == 2 and len(loader) == 4  # 18 items -> 5, 5, 5, 3
     seen = []
     for batch in loader:
-        assert tuple(batch) == ITEM_KEYS and batch["visual_maps_neg"].dtype == torch.float32
-        assert (np.diff(batch["video_index"].numpy()) >= 0).all()  # ordered by video
+        assert set(batch) == set(VIDEO_KEYS + QUESTION_KEYS) and batch["visual_maps_neg"].dtype == torch.float32
+        videos = batch["video_index"].numpy()
+        assert (np.diff(videos) > 0).all()  # each video once, in store order
+        assert len(batch["audio"]) == len(videos) and len(batch["question"]) == len(batch["video_of"])
         for row, qid in enumerate(batch["question_id"].tolist()):
             item = ds[[r.question_id for r in records].index(qid)]
+            v = batch["video_of"][row].item()
             for key in ITEM_KEYS:
-                torch.testing.assert_close(batch[key][row], item[key], rtol=0, atol=0)
+                rows = batch[key][v] if key in VIDEO_KEYS else batch[key][row]
+                torch.testing.assert_close(rows, item[key], rtol=0, atol=0)
         seen += batch["question_id"].tolist()
     assert sorted(seen) == sorted(r.question_id for r in records)
 
@@ -118,12 +120,34 @@ def test_loader_shuffle_is_seeded_per_epoch(store, records):
     assert len(dropped) == 4 and all(len(b) == 4 for b in dropped.batch_indices())
 
 
+def test_group_keeps_questions_of_a_video_together(store, records):
+    ds = make_dataset(store, records)  # 3 questions per video
+
+    def videos_per_batch(group):
+        loader = BatchLoader(ds, batch_size=6, seed=0, device="cpu", group=group)
+        counts = []
+        for epoch in range(5):
+            loader.set_epoch(epoch)
+            batches = loader.batch_indices()
+            assert sorted(np.concatenate(batches).tolist()) == list(range(len(ds)))  # each question once
+            counts += [len(np.unique(ds.video_index[b])) for b in batches]
+        return np.mean(counts)
+
+    # a group of 3 (all of a video's questions) makes each batch of 6 hold exactly 2 videos
+    assert videos_per_batch(3) == 2
+    assert videos_per_batch(1) > 3  # a plain shuffle scatters them
+    loader = BatchLoader(ds, batch_size=6, seed=0, device="cpu", group=3)
+    assert loader.order().tolist() != BatchLoader(ds, batch_size=6, seed=1, device="cpu", group=3).order().tolist()
+    with pytest.raises(ValueError, match="group must be >= 1, got 0"):
+        BatchLoader(ds, batch_size=6, group=0)
+
+
 def test_resident_store_gives_the_same_batches(store, records):
     ds = make_dataset(store, records)
     mapped = BatchLoader(ds, batch_size=7, seed=1, device="cpu")
     resident = BatchLoader(ds, batch_size=7, seed=1, device="cpu", resident=True)
     for a, b in zip(mapped, resident):
-        for key in ITEM_KEYS:
+        for key in VIDEO_KEYS + QUESTION_KEYS:
             torch.testing.assert_close(a[key], b[key], rtol=0, atol=0)
 
 

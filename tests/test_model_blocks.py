@@ -38,13 +38,22 @@ def _seed():
 
 def test_question_encoder_is_embedding_lstm_and_fc_of_final_state():
     enc = QuestionEncoder(vocab_size=20, word_dim=12, d_model=16)
-    question = torch.randint(0, 20, (3, 14))
-    words = torch.tanh(enc.embedding.weight[question])
-    h, c = ref.lstm_final_state(enc.lstm, words)
-    expected = ref.linear(enc.fc, torch.tanh(torch.cat([h, c], dim=-1)))
+    question = torch.randint(1, 20, (4, 14))
+    question[0, 9:] = 0  # trailing <pad>: the LSTM stops after the ninth word
+    question[1, 5] = 0  # a <pad> before the last word is read like any word
+    question[3, :] = 0  # all padding: one step
+    lengths = [9, 14, 14, 1]
+    rows = []
+    for b, n in enumerate(lengths):
+        words = torch.tanh(enc.embedding.weight[question[b : b + 1, :n]])
+        h, c = ref.lstm_final_state(enc.lstm, words)
+        rows.append(ref.linear(enc.fc, torch.tanh(torch.cat([h, c], dim=-1))))
     q = enc(question)
-    assert q.shape == (3, 16)
-    torch.testing.assert_close(q, expected, atol=ATOL, rtol=0)
+    assert q.shape == (4, 16)
+    torch.testing.assert_close(q, torch.cat(rows), atol=ATOL, rtol=0)
+    # more trailing padding changes nothing
+    torch.testing.assert_close(enc(torch.cat([question, torch.zeros(4, 6, dtype=torch.long)], 1)), q,
+                               atol=ATOL, rtol=0)
 
 
 def test_question_encoder_has_the_official_parameter_count_at_official_sizes():

@@ -237,6 +237,45 @@ def test_no_temporal_attention_is_exactly_uniform_and_touches_only_the_answer():
     assert not torch.allclose(out.answer_logits, on.answer_logits)
 
 
+# ---- several questions about one video ------------------------------------------------------
+
+
+def test_video_of_shares_the_video_path_and_equals_repeated_rows():
+    """Questions about the same video: one pass of the video path, the same answers as when each
+    question carries its own copy of the video, and the same losses."""
+    model = make_model()
+    c = model.config
+    videos = make_inputs(c, B=2, T=5, P=9)  # 2 videos
+    video_of = torch.tensor([1, 0, 1, 1])  # 4 questions
+    question = torch.randint(0, c.question_vocab_size, (4, 14), generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        shared = model(**{**videos, "question": question}, video_of=video_of)
+        repeated = model(**{k: (v[video_of] if k != "question" else question) for k, v in videos.items()})
+    torch.testing.assert_close(shared.answer_logits, repeated.answer_logits)
+    torch.testing.assert_close(shared.temporal_attn_a, repeated.temporal_attn_a)
+    torch.testing.assert_close(shared.spatial_attn[video_of], repeated.spatial_attn)
+    assert shared.spatial_attn.shape[0] == 2 and shared.presence_a.shape[0] == 2  # per video
+    sources = (torch.rand(2, c.num_tokens, generator=torch.Generator().manual_seed(2)) > 0.5).float()
+    answer = torch.tensor([0, 3, -1, 2])
+    for part, value in sasr_losses(shared, answer, sources, c).items():
+        torch.testing.assert_close(value, sasr_losses(repeated, answer, sources[video_of], c)[part], msg=part)
+
+
+@pytest.mark.parametrize(
+    "video_of,message",
+    [
+        (torch.tensor([0, 2]), "video_of must index the 2 video rows, got values in [0, 2]"),
+        (torch.tensor([0.0, 1.0]), "video_of must hold integer video rows, got dtype torch.float32"),
+        (torch.tensor([0, 1, 1]), "video_of must be [B] (B=2), got (3,)"),
+    ],
+)
+def test_bad_video_of_raises_value_error(video_of, message):
+    model = make_model()
+    with pytest.raises(ValueError) as err:
+        model(**make_inputs(model.config, T=3, P=4), video_of=video_of)
+    assert str(err.value) == message
+
+
 # ---- bad input ------------------------------------------------------------------------------
 
 

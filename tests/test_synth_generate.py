@@ -19,7 +19,8 @@ from sasr_lite.data.store import FeatureStore
 from sasr_lite.data.taxonomy import INSTRUMENTS, TEMPLATE_BY_KEY
 from sasr_lite.data.vocab import build_vocabularies
 from sasr_lite.synth.features import FeatureRenderer, make_world
-from sasr_lite.synth.generate import SPLITS, generate, make_questions
+from sasr_lite.demo import ensure_benchmark
+from sasr_lite.synth.generate import SPLITS, SYNTH_VERSION, generate, make_questions
 from sasr_lite.synth.ground_truth import question_segments, sounding_box_mask
 from sasr_lite.synth.questions import RAW_TEXT
 from sasr_lite.synth.scenes import GRID, NUM_POSITIONS, kept_segments, load_scenes, scene_index
@@ -53,6 +54,8 @@ def test_layout_and_manifest(bench):
         assert (bench / "store" / split / "manifest.json").is_file()
     info = json.loads((bench / "synth.json").read_text())
     assert (info["size"], info["seed"], info["difficulty"], info["stride"]) == ("tiny", 0, 1.0, 6)
+    assert info["version"] == SYNTH_VERSION
+    assert info["questions_per_video"] is None  # tiny's preset: about 5, drawn per video
     assert sum(c["videos"] for c in info["counts"].values()) == 60
     for split in SPLITS:
         records = json.loads((bench / f"avqa-{split}.json").read_text())
@@ -127,6 +130,44 @@ def test_same_seed_same_bytes_other_seed_other_bytes(bench, tmp_path):
         assert other[name] != digests(bench)[name], name
 
 
+def test_questions_per_video_overrides_the_preset_and_is_recorded(tmp_path):
+    root = generate(tmp_path / "ten", 10, seed=0, questions_per_video=3)
+    info = json.loads((root / "synth.json").read_text())
+    assert info["questions_per_video"] == 3
+    for split in SPLITS:
+        per_video = {}
+        for record in load_annotations(root / f"avqa-{split}.json"):
+            per_video[record.video_id] = per_video.get(record.video_id, 0) + 1
+        assert set(per_video.values()) <= {1, 2, 3} and len(per_video) == info["counts"][split]["videos"]
+    assert sum(c["questions"] for c in info["counts"].values()) >= 25  # 10 videos, nearly all asked 3
+    assert cli_main(["synth", "--out", str(tmp_path / "cli"), "--size", "tiny", "--questions-per-video", "8"]) == 0
+    info = json.loads((tmp_path / "cli" / "synth.json").read_text())
+    assert info["size"] == "tiny" and info["questions_per_video"] == 8
+    assert 7 * 60 <= sum(c["questions"] for c in info["counts"].values()) <= 8 * 60
+
+
+def test_ensure_benchmark_regenerates_a_stale_folder(tmp_path, capsys):
+    root = generate(tmp_path / "bench", 10, seed=0)
+    old = json.loads((root / "synth.json").read_text())
+    assert ensure_benchmark(root, 10, seed=0) == root  # current: kept as it is
+    assert "generat" not in capsys.readouterr().out
+    (root / "synth.json").write_text(json.dumps(old | {"version": 1}))  # a folder from an older kit
+    (root / "store" / "train" / "stale.txt").write_text("from the old store")
+    ensure_benchmark(root, "tiny", seed=0)
+    out = capsys.readouterr().out
+    assert "regenerating" in out and "format version 1" in out
+    info = json.loads((root / "synth.json").read_text())
+    assert (info["version"], info["size"], info["questions_per_video"]) == (SYNTH_VERSION, "tiny", None)
+    assert not (root / "store" / "train" / "stale.txt").exists()
+    assert len(FeatureStore.open(root / "store" / "train").ids) == info["counts"]["train"]["videos"] == 42
+    ensure_benchmark(root, 10, seed=0)  # another size: regenerated too
+    assert "not the 10 one" in capsys.readouterr().out
+    assert json.loads((root / "synth.json").read_text())["size"] == 10
+    (root / "synth.json").write_text(json.dumps({"format": "something else"}))
+    with pytest.raises(ValueError, match="refusing to overwrite"):
+        ensure_benchmark(root, 10, seed=0)
+
+
 def test_bad_arguments_are_named(tmp_path):
     with pytest.raises(ValueError, match="size must be one of"):
         generate(tmp_path, "huge")
@@ -134,6 +175,8 @@ def test_bad_arguments_are_named(tmp_path):
         generate(tmp_path, "tiny", difficulty=-1)
     with pytest.raises(ValueError, match="stride must divide"):
         generate(tmp_path, "tiny", stride=5)
+    with pytest.raises(ValueError, match="questions_per_video must be"):
+        generate(tmp_path, "tiny", questions_per_video=0)
 
 
 def test_sounding_box_mask_marks_the_boxes_of_instruments_playing_then(bench):

@@ -9,8 +9,8 @@ import pytest
 
 from sasr_lite.data.annotations import question_tokens
 from sasr_lite.data.taxonomy import NUMBER_WORDS, TEMPLATES
-from sasr_lite.synth.generate import make_questions
-from sasr_lite.synth.questions import RAW_TEXT, resolve
+from sasr_lite.synth.generate import PRESETS, SIZES, make_questions, preset_questions_per_video
+from sasr_lite.synth.questions import RAW_TEXT, QuestionPicker, resolve
 
 NUM_VIDEOS = 1500  # questions only (no features): about 7.5k questions in a second or two
 
@@ -203,3 +203,64 @@ def test_questions_per_video_and_words_like_music_avqa(splits):
     words = {split: {w for _, q in all_questions(splits, split)
                      for w in question_tokens(RAW_TEXT[q.template.key], q.templ_values)} for split in splits}
     assert words["val"] <= words["train"] and words["test"] <= words["train"]
+
+
+# --- a fixed number of questions per video (the small preset: 20) ----------------------------------
+@pytest.fixture(scope="module")
+def twelve():
+    return make_questions(80, seed=11, questions_per_video=12)
+
+
+@pytest.fixture(scope="module")
+def twenty():
+    """The small preset's rate, on fewer videos: most templates a scene can pose get asked."""
+    return make_questions(300, seed=5, questions_per_video=20)
+
+
+def test_size_presets_set_videos_and_questions_per_video():
+    assert SIZES == {"tiny": 60, "small": 1000, "full": 9288}
+    assert {name: p.questions_per_video for name, p in PRESETS.items()} == {"tiny": None, "small": 20, "full": None}
+    assert preset_questions_per_video("small") == 20
+    assert preset_questions_per_video("tiny") is None and preset_questions_per_video(80) is None
+    with pytest.raises(ValueError, match="questions_per_video must be"):
+        make_questions(20, questions_per_video=0)
+    with pytest.raises(ValueError, match="questions_per_video must be"):
+        QuestionPicker(questions_per_video=2.5)
+
+
+def test_fixed_questions_per_video_asks_up_to_k_distinct_templates(twelve, twenty):
+    for splits, k in ((twelve, 12), (twenty, 20)):
+        per_video = []
+        for items in splits.values():
+            for _, qs in items:
+                keys = [q.template.key for q in qs]
+                assert len(keys) <= k and len(set(keys)) == len(keys), keys  # no template twice
+                per_video.append(len(qs))
+        assert np.mean(per_video) >= k - 1.5, (k, np.mean(per_video))
+        assert min(per_video) >= k // 2
+    for scene, q in all_questions(twelve):  # and still answered as the scene says
+        assert q.answer == oracle(scene.to_dict(), q.template.key, q.templ_values)
+
+
+def test_fixed_questions_per_video_keeps_answers_balanced(twelve, twenty):
+    for splits, least in ((twelve, 15), (twenty, 30)):
+        for split in ("train", "test"):
+            by_template = defaultdict(Counter)
+            for _, q in all_questions(splits, split):
+                by_template[q.template.key][q.answer] += 1
+            for key, answers in by_template.items():
+                if sum(answers.values()) < least:
+                    continue  # too few to judge (e.g. the test split of 80 videos)
+                share = max(answers.values()) / sum(answers.values())
+                if set(answers) <= {"yes", "no"} or set(answers) <= {"indoor", "outdoor"}:
+                    assert 0.35 <= share <= 0.65, (split, key, answers)
+                else:
+                    assert share <= 0.5, (split, key, answers)
+
+
+def test_fixed_questions_per_video_keeps_val_and_test_words_in_train(twenty):
+    words = {split: {w for _, q in all_questions(twenty, split)
+                     for w in question_tokens(RAW_TEXT[q.template.key], q.templ_values)} for split in twenty}
+    assert words["val"] <= words["train"] and words["test"] <= words["train"]
+    answers = {split: {q.answer for _, q in all_questions(twenty, split)} for split in twenty}
+    assert answers["val"] <= answers["train"] and answers["test"] <= answers["train"]

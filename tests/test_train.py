@@ -32,8 +32,9 @@ def test_loss_falls_and_accuracy_rises_well_above_chance(tiny):
     history = result.history
     assert history["loss_total"].iloc[-1] < 0.6 * history["loss_total"].iloc[0]
     assert history["loss_avqa"].iloc[-1] < 0.6 * history["loss_avqa"].iloc[0]
-    # Beating the per-template answer prior is the goal (issue 5) but not reached yet in a short
-    # CPU run: the LSTM question encoder and the multiplicative answer gating learn slowly.
+    # Beating the per-template answer prior is the goal (issue 5) but a run this short does not
+    # reach it even on the questions it trained on (tiny set: about 48-50% against the prior's
+    # 46.7%): the model first learns the prior, and only later the features.
     ours = evaluate_split(result.model, tiny, "train", grade=False).table[("Overall", "Avg")].iloc[0]
     chance = 100 / len(tiny.answer_vocab)
     assert ours > 3 * chance
@@ -110,8 +111,10 @@ def test_progress_bar_is_plain_text_and_shows_each_loss_part(tiny, capsys):
 def test_bench_measures_the_model_and_the_data_path(tmp_path):
     from sasr_lite.bench import data_speed, model_speed, random_store
 
-    model = model_speed(SaSRConfig.tiny(), batch_size=4, device=torch.device("cpu"), steps=1, warmup=1)
-    assert model["train_samples_per_s"] > 0 and model["infer_samples_per_s"] > 0
+    for per_video in (1, 2):  # 4 questions about 4 videos, then about 2
+        model = model_speed(SaSRConfig.tiny(), batch_size=4, device=torch.device("cpu"), steps=1, warmup=1,
+                            questions_per_video=per_video)
+        assert model["train_samples_per_s"] > 0 and model["infer_samples_per_s"] > 0
     store = random_store(tmp_path / "store", num_videos=6)
     assert (store.T, store.P, len(store)) == (10, 196, 6)
     data = data_speed(store, batch_size=4, device=torch.device("cpu"), batches=3)

@@ -1,10 +1,16 @@
 """Records + feature store -> tensors: a per-item `AVQADataset` and the fast `BatchLoader`.
 
-Negatives (for L_match): for each item and each segment t, the maps of a *different* video of
-the store at the same t. The choice is a hash of (seed, epoch, item, t), so it is the same
-whether an item is read alone or in a batch, in any order, and `set_epoch(e)` draws new ones
+Negatives (for L_match): for each video, the maps of one *different* video of the store, all T
+segments of it (as AVST pairs a clip with another clip). Taking each segment from a different
+video instead would let the model spot a negative by its jumps in time rather than by its
+audio-visual mismatch. The choice is a hash of (seed, epoch, video), so it is the same whether
+an item is read alone or in a batch, in any order, and `set_epoch(e)` draws new ones
 reproducibly. The draw is `v + 1 + h % (N - 1)` modulo N: uniform over the other N - 1 videos
-and never the item's own video.
+and never the video itself.
+
+Batches are per question, but the video path of SaSR-Net never sees the question, so a batch
+carries each of its videos once (``video_of`` maps questions to them) and `BatchLoader` can keep
+several questions of a video in one batch (``group``): the video path then runs once for them.
 """
 
 from __future__ import annotations
@@ -24,11 +30,14 @@ from sasr_lite.data.store import MODALITIES, FeatureStore
 from sasr_lite.data.vocab import UNKNOWN_INDEX, Vocabulary
 from sasr_lite.device import pick_device
 
-# keys of an item (and, batched, of a BatchLoader batch)
+# keys of an item (one question)
 ITEM_KEYS = (
     "audio", "visual", "visual_maps", "visual_maps_neg", "question", "answer", "sources",
     "subtype", "template", "question_id", "video_index",
 )
+# keys of a BatchLoader batch: one row per video, then one row per question
+VIDEO_KEYS = ("audio", "visual", "visual_maps", "visual_maps_neg", "sources", "video_index")
+QUESTION_KEYS = ("question", "answer", "subtype", "template", "question_id", "video_of")
 
 
 def _splitmix64(x: np.ndarray) -> np.ndarray:
@@ -131,13 +140,12 @@ class AVQADataset(Dataset):
         """Draw this epoch's negatives (deterministic in (seed, epoch))."""
         self.epoch = int(epoch)
 
-    def negative_videos(self, items: np.ndarray) -> np.ndarray:
-        """Store rows of the negatives of ``items`` [B]: int64 [B, T], never an item's own video."""
-        items = np.asarray(items, dtype=np.int64)
-        T, N = self.store.T, len(self.store)
-        h = _hash(self.seed % 2**64, self.epoch % 2**64, items[:, None], np.arange(T)[None, :])  # [B, T]
-        offset = 1 + (h % np.uint64(N - 1)).astype(np.int64)
-        return (self.video_index[items][:, None] + offset) % N
+    def negative_videos(self, videos: np.ndarray) -> np.ndarray:
+        """Store rows of the negatives of the store rows ``videos`` [V]: int64 [V], never the video itself."""
+        videos = np.asarray(videos, dtype=np.int64)
+        N = len(self.store)
+        h = _hash(self.seed % 2**64, self.epoch % 2**64, videos)  # [V]
+        return (videos + 1 + (h % np.uint64(N - 1)).astype(np.int64)) % N
 
     def __len__(self) -> int:
         return len(self.records)
@@ -148,7 +156,7 @@ class AVQADataset(Dataset):
             raise IndexError(f"item {i} out of range for {len(self)} questions")
         i = int(i) % len(self)
         v = self.video_index[i]
-        neg = self.negative_videos(np.array([i]))[0]  # [T]
+        neg = self.negative_videos(np.array([v]))[0]
         store = self.store
 
         def f32(a: np.ndarray) -> torch.Tensor:
@@ -158,7 +166,7 @@ class AVQADataset(Dataset):
             "audio": f32(store.audio[v]),  # [T, 128]
             "visual": f32(store.visual[v]),  # [T, 512]
             "visual_maps": f32(store.maps[v]),  # [T, P, 512]
-            "visual_maps_neg": f32(store.maps[neg, np.arange(store.T)]),  # [T, P, 512]
+            "visual_maps_neg": f32(store.maps[neg]),  # [T, P, 512]
             "question": torch.from_numpy(self.questions[i].copy()),  # [14]
             "answer": torch.tensor(self.answers[i]),
             "sources": torch.from_numpy(self.sources[v].copy()),  # [22]
@@ -170,13 +178,19 @@ class AVQADataset(Dataset):
 
 
 class BatchLoader:
-    """Batches of `AVQADataset` items, each gathered with a few reads of the store's arrays.
+    """Batches of `AVQADataset` questions, each gathered with a few reads of the store's arrays.
 
-    Per batch: the items are ordered by video, so each modality's positives are one sorted
-    numpy fancy-index read of the memmap, and the negatives' (video, t) rows one more. The
-    batch stays float16 until it is on ``device`` (half the bytes to move), which converts it
-    to float32. Order within a batch is by video, which a model does not see; the batch
-    contents are those of a seeded shuffle.
+    A batch holds its B questions (``question``, ``answer``, ``subtype``, ``template``,
+    ``question_id`` and ``video_of`` [B]) and, once each, the V videos they are about
+    (``audio``, ``visual``, ``visual_maps``, ``visual_maps_neg``, ``sources`` and
+    ``video_index`` [V], in store order so every read is one sorted numpy fancy index of the
+    memmap). ``video_of[b]`` is question b's video row: pass it to `SaSRNet` and the video path
+    runs once per video. The batch stays float16 until it is on ``device`` (half the bytes to
+    move), which converts it to float32.
+
+    ``group``: when shuffling, keep up to ``group`` questions of a video next to each other, so a
+    batch of B questions needs about B / group videos (the video path, not the question, is
+    where the time goes). 1 is a plain shuffle of the questions.
 
     ``resident=True`` copies the whole store to ``device`` once (float16; MUSIC-AVQA is about
     19 GB, which fits one large GPU) and gathers there, so on CUDA data costs almost nothing.
@@ -194,19 +208,21 @@ class BatchLoader:
         device: torch.device | str | None = None,
         drop_last: bool = False,
         resident: bool = False,
+        group: int = 1,
     ):
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        if group < 1:
+            raise ValueError(f"group must be >= 1, got {group}")
         self.dataset = dataset
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.seed = seed
+        self.group = group
         self.device = pick_device() if device is None else torch.device(device)
         self.drop_last = drop_last
         self.epoch = 0
         store = dataset.store
-        N, T, P, D = store.maps.shape
-        self._maps_rows = store.maps.reshape(N * T, P, D)  # a memmap view: row v*T + t is maps[v, t]
         self._resident = None
         if resident and self.device.type == "cuda":
             need = sum(getattr(store, name).nbytes for name in MODALITIES)
@@ -225,70 +241,84 @@ class BatchLoader:
         n, b = len(self.dataset), self.batch_size
         return n // b if self.drop_last else math.ceil(n / b)
 
-    def batch_indices(self) -> list[np.ndarray]:
-        """This epoch's item indices, one array per batch (each ordered by video)."""
+    def order(self) -> np.ndarray:
+        """This epoch's order of the questions (a seeded shuffle, or file order)."""
         n = len(self.dataset)
-        order = np.random.default_rng([self.seed, self.epoch]).permutation(n) if self.shuffle else np.arange(n)
-        batches = [order[s : s + self.batch_size] for s in range(0, len(self) * self.batch_size, self.batch_size)]
-        video = self.dataset.video_index
-        return [b[np.argsort(video[b], kind="stable")] for b in batches]
+        if not self.shuffle:
+            return np.arange(n)
+        rng = np.random.default_rng([self.seed, self.epoch])
+        order = rng.permutation(n)
+        if self.group == 1:
+            return order
+        # each video's questions (already in random order) cut into chunks of `group`; the
+        # chunks are shuffled as units
+        by_video = order[np.argsort(self.dataset.video_index[order], kind="stable")]
+        video = self.dataset.video_index[by_video]
+        run_start = np.flatnonzero(np.r_[True, video[1:] != video[:-1]])
+        rank = np.arange(n) - np.repeat(run_start, np.diff(np.r_[run_start, n]))  # position within its video
+        chunk = np.cumsum(np.r_[True, (video[1:] != video[:-1]) | (rank[1:] % self.group == 0)]) - 1
+        chunk_order = rng.permutation(chunk[-1] + 1)
+        return by_video[np.argsort(chunk_order[chunk], kind="stable")]
+
+    def batch_indices(self) -> list[np.ndarray]:
+        """This epoch's question indices, one array per batch."""
+        order = self.order()
+        return [order[s : s + self.batch_size] for s in range(0, len(self) * self.batch_size, self.batch_size)]
 
     def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:
         for items in self.batch_indices():
             yield self.gather(items)
 
     def gather(self, items: np.ndarray) -> dict[str, torch.Tensor]:
-        """The batch of ``items`` (ordered by video for sequential reads) on the device."""
+        """The batch of questions ``items`` on the device (keys: VIDEO_KEYS, then QUESTION_KEYS)."""
         ds, device = self.dataset, self.device
-        v = ds.video_index[items]  # [B]
-        neg = ds.negative_videos(items)  # [B, T]
-        B, T = neg.shape
-        rows = (neg * T + np.arange(T)).ravel()  # [B*T] rows of the [N*T, P, D] maps view
+        items = np.asarray(items, dtype=np.int64)
+        videos, video_of = np.unique(ds.video_index[items], return_inverse=True)  # [V] ascending, [B]
+        neg = ds.negative_videos(videos)  # [V]
         if self._resident is not None:
-            feats = self._gather_resident(v, rows)
+            feats = self._gather_resident(videos, neg)
         else:
-            feats = self._gather_memmap(v, rows)
-        feats["visual_maps_neg"] = feats["visual_maps_neg"].view(B, T, *feats["visual_maps_neg"].shape[1:])
+            feats = self._gather_memmap(videos, neg)
 
         def long(a: np.ndarray) -> torch.Tensor:
-            return torch.from_numpy(a).to(device)
+            return torch.from_numpy(np.ascontiguousarray(a, dtype=np.int64)).to(device)
 
         return {
             **{k: t.to(device).float() for k, t in feats.items()},  # float16 -> float32 on the device
+            "sources": torch.from_numpy(ds.sources[videos]).to(device),  # [V, 22]
+            "video_index": long(videos),  # [V] store rows
             "question": long(ds.questions[items]),  # [B, 14]
             "answer": long(ds.answers[items]),  # [B]
-            "sources": torch.from_numpy(ds.sources[v]).to(device),  # [B, 22]
             "subtype": long(ds.subtypes[items]),
             "template": long(ds.templates[items]),
             "question_id": long(ds.question_ids[items]),
-            "video_index": long(v),
+            "video_of": long(video_of),  # [B] rows of the video tensors
         }
 
-    def _gather_memmap(self, v: np.ndarray, rows: np.ndarray) -> dict[str, torch.Tensor]:
-        """float16 batch tensors (still on the CPU), one numpy fancy-index read per array.
+    def _gather_memmap(self, videos: np.ndarray, neg: np.ndarray) -> dict[str, torch.Tensor]:
+        """float16 video tensors (still on the CPU), one numpy fancy-index read per array.
 
-        ``v`` is ascending (the batch is ordered by video), so the positives are read in file
-        order. The negatives are B*T scattered rows, read straight into their slots: sorting
-        them would need one more reordering pass over the batch, which costs more than it saves
-        when the store sits in the page cache (DESIGN.md section 5 assumes it does).
+        ``videos`` is ascending, so the positives are read in file order. The negatives are read
+        straight into their slots: sorting them would need one more reordering pass over the
+        batch, which costs more than it saves when the store sits in the page cache (DESIGN.md
+        section 5 assumes it does).
         """
         store = self.dataset.store
         return {
-            "audio": torch.from_numpy(store.audio[v]),  # [B, T, 128]
-            "visual": torch.from_numpy(store.visual[v]),  # [B, T, 512]
-            "visual_maps": torch.from_numpy(store.maps[v]),  # [B, T, P, 512]
-            "visual_maps_neg": torch.from_numpy(self._maps_rows[rows]),  # [B*T, P, 512]
+            "audio": torch.from_numpy(store.audio[videos]),  # [V, T, 128]
+            "visual": torch.from_numpy(store.visual[videos]),  # [V, T, 512]
+            "visual_maps": torch.from_numpy(store.maps[videos]),  # [V, T, P, 512]
+            "visual_maps_neg": torch.from_numpy(store.maps[neg]),  # [V, T, P, 512]
         }
 
-    def _gather_resident(self, v: np.ndarray, rows: np.ndarray) -> dict[str, torch.Tensor]:
+    def _gather_resident(self, videos: np.ndarray, neg: np.ndarray) -> dict[str, torch.Tensor]:
         res, device = self._resident, self.device
-        v_t, rows_t = torch.from_numpy(v).to(device), torch.from_numpy(rows).to(device)
-        N, T, P, D = res["maps"].shape
+        videos_t, neg_t = torch.from_numpy(videos).to(device), torch.from_numpy(neg).to(device)
         return {
-            "audio": res["audio"][v_t],
-            "visual": res["visual"][v_t],
-            "visual_maps": res["maps"][v_t],
-            "visual_maps_neg": res["maps"].view(N * T, P, D)[rows_t],
+            "audio": res["audio"][videos_t],
+            "visual": res["visual"][videos_t],
+            "visual_maps": res["maps"][videos_t],
+            "visual_maps_neg": res["maps"][neg_t],
         }
 
 

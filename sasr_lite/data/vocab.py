@@ -16,6 +16,7 @@ from sasr_lite.data.annotations import PAD, QARecord
 from sasr_lite.data.files import read_json, write_json_atomic
 
 UNK = "<unk>"
+PAD_INDEX = 0  # "<pad>" comes first in every question vocabulary (the encoder skips it)
 UNKNOWN_INDEX = -1  # index of a word outside a vocabulary that has no "<unk>" (answers)
 
 

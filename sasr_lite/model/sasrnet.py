@@ -20,27 +20,32 @@ from sasr_lite.model.temporal import TemporalAttention
 @dataclass
 class SaSROutput:
     """Everything one forward pass produces. Maps of a switched-off block are ``None``
-    (except spatial / temporal, which become exactly uniform)."""
+    (except spatial / temporal, which become exactly uniform).
+
+    B counts questions and V videos: the video path (sections 3.1-3.4) never sees the question,
+    so its outputs are per video. V = B unless the forward was given ``video_of``.
+    """
 
     answer_logits: torch.Tensor  # [B, A]
-    match_logits: torch.Tensor  # [B, T, 2] matched pairs (target class 1)
-    match_logits_neg: torch.Tensor | None  # [B, T, 2] audio with another video's maps (target 0)
-    presence_a: torch.Tensor  # [B, C] source presence logits from the audio tokens G^a'
-    presence_v: torch.Tensor  # [B, C] ... from the visual tokens G^v'
+    match_logits: torch.Tensor  # [V, T, 2] matched pairs (target class 1)
+    match_logits_neg: torch.Tensor | None  # [V, T, 2] audio with another video's maps (target 0)
+    presence_a: torch.Tensor  # [V, C] source presence logits from the audio tokens G^a'
+    presence_v: torch.Tensor  # [V, C] ... from the visual tokens G^v'
     token_logits: torch.Tensor  # [C, C] FC(G) for L_reg, row i should pick class i
-    spatial_attn: torch.Tensor  # [B, T, P] sums to 1 over P
+    spatial_attn: torch.Tensor  # [V, T, P] sums to 1 over P
     temporal_attn_a: torch.Tensor  # [B, T] sums to 1 over T
     temporal_attn_v: torch.Tensor  # [B, T]
-    spatial_attn_neg: torch.Tensor | None = None  # [B, T, P] on the negative maps
-    slt_attn_a: torch.Tensor | None = None  # [B, T+C, T+C] SLT self-attention, segments then tokens
+    spatial_attn_neg: torch.Tensor | None = None  # [V, T, P] on the negative maps
+    slt_attn_a: torch.Tensor | None = None  # [V, T+C, T+C] SLT self-attention, segments then tokens
     slt_attn_v: torch.Tensor | None = None
-    sasr_token_attn_a: torch.Tensor | None = None  # [B, C, T] tokens reading the segments
+    sasr_token_attn_a: torch.Tensor | None = None  # [V, C, T] tokens reading the segments
     sasr_token_attn_v: torch.Tensor | None = None
-    sasr_segment_attn_a: torch.Tensor | None = None  # [B, T, C] segments reading the tokens
+    sasr_segment_attn_a: torch.Tensor | None = None  # [V, T, C] segments reading the tokens
     sasr_segment_attn_v: torch.Tensor | None = None
-    tokens_a: torch.Tensor | None = None  # [B, C, D] G^a' after SaSR (G^a when SaSR is off)
+    tokens_a: torch.Tensor | None = None  # [V, C, D] G^a' after SaSR (G^a when SaSR is off)
     tokens_v: torch.Tensor | None = None
     q: torch.Tensor | None = None  # [B, D] question vector
+    video_of: torch.Tensor | None = None  # [B] video row of each question (None: row b)
 
     def maps(self) -> dict[str, torch.Tensor]:
         """Every attention map that was computed, by field name (for probing notebooks)."""
@@ -85,10 +90,16 @@ class SaSRNet(nn.Module):
         visual_maps: torch.Tensor,
         question: torch.Tensor,
         visual_maps_neg: torch.Tensor | None = None,
+        video_of: torch.Tensor | None = None,
     ) -> SaSROutput:
-        """audio [B, T, 128], visual [B, T, 512], visual_maps [B, T, P, 512], question [B, L] long,
-        visual_maps_neg [B, T, P, 512] or None -> SaSROutput (shapes listed on its fields)."""
-        self._check_inputs(audio, visual, visual_maps, question, visual_maps_neg)
+        """audio [V, T, 128], visual [V, T, 512], visual_maps [V, T, P, 512], question [B, L] long,
+        visual_maps_neg [V, T, P, 512] or None, video_of [B] long or None -> SaSROutput (shapes
+        listed on its fields).
+
+        ``video_of[b]`` is the row of the video tensors that question b is about; None means
+        row b (V = B). Several questions about one video then share one pass of the video path.
+        """
+        self._check_inputs(audio, visual, visual_maps, question, visual_maps_neg, video_of)
         # (3.1) q, f_a^r, f_v^r
         q = self.question_encoder(question)  # [B, D]
         f_a_r = self.audio_proj(audio)  # [B, T, D]
@@ -105,6 +116,9 @@ class SaSRNet(nn.Module):
         match_logits_neg = spatial_attn_neg = None
         if visual_maps_neg is not None:
             match_logits_neg, spatial_attn_neg = self._negative_match(f_a_g, visual_maps_neg)
+        # from here on the question matters: one row per question
+        if video_of is not None:
+            f_a_g, f_v_sa = f_a_g[video_of], f_v_sa[video_of]  # [B, T, D]
         # (3.5) question-guided summaries over T
         f_a_ta, temporal_attn_a = self.temporal(q, f_a_g)
         f_v_ta, temporal_attn_v = self.temporal(q, f_v_sa)
@@ -130,6 +144,7 @@ class SaSRNet(nn.Module):
             tokens_a=tokens_a,
             tokens_v=tokens_v,
             q=q,
+            video_of=video_of,
         )
 
     def _source_tokens(self, f_r: torch.Tensor):
@@ -158,15 +173,23 @@ class SaSRNet(nn.Module):
         f_v_sa, spatial_attn = self.spatial(f_a_g, f_v_g, visual_maps_neg)
         return self.match_head(f_a_g, f_v_sa), spatial_attn
 
-    def _check_inputs(self, audio, visual, visual_maps, question, visual_maps_neg) -> None:
+    def _check_inputs(self, audio, visual, visual_maps, question, visual_maps_neg, video_of) -> None:
         c = self.config
         sizes: dict[str, int] = {}
-        check_shape("audio", audio, ("B", "T", c.audio_dim), sizes)
-        check_shape("visual", visual, ("B", "T", c.visual_dim), sizes)
-        check_shape("visual_maps", visual_maps, ("B", "T", "P", c.visual_dim), sizes)
+        V = "B" if video_of is None else "V"  # one video row per question unless video_of says otherwise
+        check_shape("audio", audio, (V, "T", c.audio_dim), sizes)
+        check_shape("visual", visual, (V, "T", c.visual_dim), sizes)
+        check_shape("visual_maps", visual_maps, (V, "T", "P", c.visual_dim), sizes)
         check_shape("question", question, ("B", "L"), sizes)
+        if video_of is not None:
+            check_shape("video_of", video_of, ("B",), sizes)
+            if video_of.is_floating_point() or video_of.dtype == torch.bool:
+                raise ValueError(f"video_of must hold integer video rows, got dtype {video_of.dtype}")
+            if video_of.min() < 0 or video_of.max() >= sizes["V"]:
+                raise ValueError(f"video_of must index the {sizes['V']} video rows, got values in "
+                                 f"[{int(video_of.min())}, {int(video_of.max())}]")
         if visual_maps_neg is not None:
-            check_shape("visual_maps_neg", visual_maps_neg, ("B", "T", "P", c.visual_dim), sizes)
+            check_shape("visual_maps_neg", visual_maps_neg, (V, "T", "P", c.visual_dim), sizes)
             check_float("visual_maps_neg", visual_maps_neg)
         for name, x in (("audio", audio), ("visual", visual), ("visual_maps", visual_maps)):
             check_float(name, x)

@@ -5,12 +5,17 @@ Output layout (``sasr-lite synth --out DIR`` or `generate(DIR)`)::
     DIR/avqa-train.json, avqa-val.json, avqa-test.json   # exact MUSIC-AVQA annotation schema
     DIR/scenes/{train,val,test}.json                     # ground truth (schema: synth/scenes.py)
     DIR/store/{train,val,test}/                          # FeatureStore, T = 60 / stride, P = 196
-    DIR/synth.json                                       # size, seed, difficulty, counts (written last)
+    DIR/synth.json                                       # size, seed, questions per video, counts, ...
+                                                         # (written last: marks a complete folder)
 
-Sizes: tiny (60 videos, for tests), small (1,000 videos, the CPU demo), full (9,288 videos,
-about 46k questions: MUSIC-AVQA's scale, about 19 GB of features). Videos are split 70/10/20
-like MUSIC-AVQA's questions. Every random stream is seeded from ``seed`` (and the video's
-number), so the same arguments write the same bytes (the store manifest's "created" aside).
+Sizes (PRESETS: videos and questions per video): tiny (60 videos, about 5 questions each, for
+tests), small (1,000 videos, 20 questions each, the CPU demo: features are per video, so extra
+questions cost almost nothing and the small model is starved of data at 5 per video), full
+(9,288 videos, about 5 questions each, about 46k questions: MUSIC-AVQA's scale, about 19 GB of
+features). "About 5" is MUSIC-AVQA's rate: 4, 5 or 6, drawn per video (synth/questions.py);
+``questions_per_video`` overrides a preset. Videos are split 70/10/20 like MUSIC-AVQA's
+questions. Every random stream is seeded from ``seed`` (and the video's number), so the same
+arguments write the same bytes (the store manifest's "created" aside).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -31,8 +37,21 @@ from sasr_lite.synth.questions import RAW_TEXT, Question, QuestionPicker, to_rec
 from sasr_lite.synth.scenes import NUM_POSITIONS, Scene, kept_segments, sample_scene, save_scenes
 
 SYNTH_FORMAT = "sasr-lite-synthetic-benchmark"
-SYNTH_VERSION = 1
-SIZES: dict[str, int] = {"tiny": 60, "small": 1000, "full": 9288}  # videos
+SYNTH_VERSION = 2  # 2: questions per video is part of the size preset (small: 20) and of synth.json
+
+
+@dataclass(frozen=True)
+class SizePreset:
+    videos: int
+    questions_per_video: int | None  # None: about 5, drawn per video as MUSIC-AVQA (QuestionPicker)
+
+
+PRESETS: dict[str, SizePreset] = {
+    "tiny": SizePreset(60, None),
+    "small": SizePreset(1000, 20),
+    "full": SizePreset(9288, None),
+}
+SIZES: dict[str, int] = {name: preset.videos for name, preset in PRESETS.items()}  # videos
 SPLITS = ("train", "val", "test")
 SPLIT_FRACTIONS = (0.7, 0.1, 0.2)
 # independent random streams, so that e.g. changing the features never changes the questions
@@ -48,13 +67,34 @@ def num_videos(size: str | int) -> int:
     raise ValueError(f"size must be one of {sorted(SIZES)} or a number of videos >= 10, got {size!r}")
 
 
+def preset_questions_per_video(size: str | int) -> int | None:
+    """Questions per video of a size name's preset; None (about 5) for a number of videos."""
+    num_videos(size)  # validates ``size``
+    return PRESETS[size].questions_per_video if isinstance(size, str) else None
+
+
+def _questions_per_video(size: str | int, questions_per_video: int | None) -> int | None:
+    """The override when given (an integer >= 1), else the preset's."""
+    if questions_per_video is None:
+        return preset_questions_per_video(size)
+    if isinstance(questions_per_video, bool) or not isinstance(questions_per_video, int) or questions_per_video < 1:
+        raise ValueError(f"questions_per_video must be an integer >= 1, got {questions_per_video!r}")
+    num_videos(size)
+    return questions_per_video
+
+
 def split_counts(n: int) -> dict[str, int]:
     train, val = round(n * SPLIT_FRACTIONS[0]), round(n * SPLIT_FRACTIONS[1])
     return {"train": train, "val": val, "test": n - train - val}
 
 
-def make_questions(size: str | int = "tiny", seed: int = 0) -> dict[str, list[tuple[Scene, list[Question]]]]:
-    """split -> [(scene, its questions)], without features (fast: used by tests and notebooks)."""
+def make_questions(size: str | int = "tiny", seed: int = 0,
+                   questions_per_video: int | None = None) -> dict[str, list[tuple[Scene, list[Question]]]]:
+    """split -> [(scene, its questions)], without features (fast: used by tests and notebooks).
+
+    ``questions_per_video``: up to this many per video; None uses the size's preset (about 5
+    for a number of videos)."""
+    per_video = _questions_per_video(size, questions_per_video)
     counts = split_counts(num_videos(size))
     scene_rng = np.random.default_rng([seed, SCENE_STREAM])
     result, number = {}, 0
@@ -62,7 +102,8 @@ def make_questions(size: str | int = "tiny", seed: int = 0) -> dict[str, list[tu
     answers: set[str] = set()
     for k, split in enumerate(SPLITS):
         # answers are balanced within each split; val and test only use train's words and answers
-        picker = QuestionPicker() if split == "train" else QuestionPicker(words, answers)
+        picker = QuestionPicker(questions_per_video=per_video) if split == "train" else QuestionPicker(
+            words, answers, questions_per_video=per_video)
         question_rng = np.random.default_rng([seed, QUESTION_STREAM, k])
         items = []
         for _ in range(counts[split]):
@@ -78,13 +119,16 @@ def make_questions(size: str | int = "tiny", seed: int = 0) -> dict[str, list[tu
 
 
 def generate(out_dir: str | Path, size: str | int = "tiny", seed: int = 0, difficulty: float = 1.0,
-             stride: int = 6, progress: bool = False) -> Path:
-    """Write the benchmark to ``out_dir`` (layout in the module docstring); returns ``out_dir``."""
+             stride: int = 6, progress: bool = False, questions_per_video: int | None = None) -> Path:
+    """Write the benchmark to ``out_dir`` (layout in the module docstring); returns ``out_dir``.
+
+    ``questions_per_video``: None uses the size's preset (see PRESETS)."""
     out = Path(out_dir)
     if difficulty < 0:
         raise ValueError(f"difficulty must be >= 0, got {difficulty}")
     segments = kept_segments(stride)
-    splits = make_questions(size, seed)
+    per_video = _questions_per_video(size, questions_per_video)
+    splits = make_questions(size, seed, per_video)
     renderer = FeatureRenderer(segments, difficulty=difficulty, seed=seed)
     counts, question_id = {}, 0
     for split, items in splits.items():
@@ -107,6 +151,7 @@ def generate(out_dir: str | Path, size: str | int = "tiny", seed: int = 0, diffi
         counts[split] = {"videos": len(scenes), "questions": len(records)}
     manifest = {
         "format": SYNTH_FORMAT, "version": SYNTH_VERSION, "size": size, "seed": seed,
+        "questions_per_video": per_video,  # null: about 5, drawn per video as MUSIC-AVQA
         "difficulty": difficulty, "stride": stride, "segments": list(segments),
         "world_seed": WORLD_SEED, "counts": counts,
     }
@@ -123,18 +168,25 @@ def disk_size(path: str | Path) -> int:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True, help="output folder (e.g. data/synth)")
     parser.add_argument("--size", choices=sorted(SIZES), default="small",
-                        help="tiny: 60 videos (tests); small: 1,000 (demo); full: 9,288 (MUSIC-AVQA scale)")
+                        help="tiny: 60 videos, about 5 questions each (tests); small: 1,000 videos, 20 questions "
+                             "each (the CPU demo); full: 9,288 videos, about 5 questions each (MUSIC-AVQA scale)")
     parser.add_argument("--seed", type=int, default=0, help="same seed, same files")
     parser.add_argument("--difficulty", type=float, default=1.0, help="scales noise and clutter (0 = clean)")
+    parser.add_argument("--questions-per-video", type=int, default=None, metavar="K",
+                        help="ask up to K questions of every video (default: the size's preset)")
     parser.add_argument("--stride", type=int, default=6, help="keep every n-th segment: 1, 2, 3 or 6 (T = 60 / n)")
 
 
 def run(args: argparse.Namespace) -> int:
     n = num_videos(args.size)
+    k = _questions_per_video(args.size, args.questions_per_video)
     need = store_nbytes(n, len(kept_segments(args.stride)), NUM_POSITIONS) / 1e9
-    print(f"generating {args.size} ({n} videos, about {need:.1f} GB of features) into {args.out}")
+    per_video = "about 5" if k is None else f"up to {k}"
+    print(f"generating {args.size} ({n} videos, {per_video} questions each, about {need:.1f} GB of features) "
+          f"into {args.out}")
     start = time.perf_counter()
-    out = generate(args.out, args.size, args.seed, args.difficulty, args.stride, progress=True)
+    out = generate(args.out, args.size, args.seed, args.difficulty, args.stride, progress=True,
+                   questions_per_video=args.questions_per_video)
     seconds = time.perf_counter() - start
     counts = json.loads((out / "synth.json").read_text())["counts"]
     summary = ", ".join(f"{s} {c['videos']} videos / {c['questions']} questions" for s, c in counts.items())
