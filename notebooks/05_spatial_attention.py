@@ -196,7 +196,9 @@ plt.show()
 # %% [markdown]
 # ## Matched and mismatched pairs: $L_{match}$
 # During training each audio segment is also paired with the map of the same segment index from a
-# *different* video ($X'$). The negative goes through the same visual path, and a small MLP on
+# *different* video ($X'$: one other video for all $T$ segments; drawing every segment from yet
+# another video would let the model spot a negative by its jumps in time instead of by its sound
+# and sight). The negative goes through the same visual path, and a small MLP on
 # $[f^g_{a_t}; f^{sa}_{v_t}]$ must say "same video" (class 1) for the real pair and "not" (class 0)
 # for the mismatched one:
 #

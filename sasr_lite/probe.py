@@ -14,6 +14,8 @@ the question mark, pad to 14); words the train split never used map to ``<unk>``
 
 from __future__ import annotations
 
+import io
+
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -163,8 +165,11 @@ class ProbePanel:
                                   description="typed", continuous_update=False, layout=layout)
         self.segment = widgets.IntSlider(value=0, min=0, max=probe.T - 1, description="segment", layout=layout)
         self.status = widgets.HTML()
-        self.output = widgets.Output()
-        self.figure = Figure(figsize=(12, 6.4))  # not pyplot: shown only through the Output widget
+        # the figure is not pyplot's: it reaches the page only as the PNG of an Image widget, which
+        # works the same in JupyterLab and in a headless run (an Output widget re-displaying a
+        # figure left nbclient waiting for the kernel after every redraw)
+        self.image = widgets.Image(format="png")
+        self.figure = Figure(figsize=(12, 6.4))
         self.result: ProbeResult | None = None
         self._build_axes()
 
@@ -173,7 +178,7 @@ class ProbePanel:
         self.typed.observe(self.on_typed, names="value")
         self.segment.observe(self.on_segment, names="value")
         self.widget = widgets.VBox([
-            widgets.HBox([self.video, self.segment]), self.question, self.typed, self.status, self.output,
+            widgets.HBox([self.video, self.segment]), self.question, self.typed, self.status, self.image,
         ])
         self.on_question()
 
@@ -291,12 +296,7 @@ class ProbePanel:
         ax.tick_params(axis="y", labelsize=8)
 
     def _render(self) -> None:
-        from IPython import get_ipython
-        from IPython.display import clear_output, display
-
         self.figure.tight_layout()
-        if get_ipython() is None:
-            return  # driven from plain Python (tests): the figure's data is the result
-        with self.output:
-            clear_output(wait=True)
-            display(self.figure)
+        png = io.BytesIO()
+        self.figure.savefig(png, format="png", dpi=80)
+        self.image.value = png.getvalue()

@@ -56,10 +56,13 @@ def test_segment_slider_redraws_the_spatial_map(panel):
     t = int(np.argmax([np.abs(r.spatial[t] - r.spatial[0]).max() for t in range(panel.probe.T)]))
     assert t != 0, "every segment has the same spatial attention: nothing to check"
     before = panel.spatial_image.get_array().copy()
+    shown = bytes(panel.image.value)
     panel.segment.value = t
     after = panel.spatial_image.get_array()
     np.testing.assert_allclose(after.ravel(), r.spatial[t], atol=1e-7)
     assert not np.allclose(before, after)
+    # the picture the page shows is the redrawn figure, as a PNG
+    assert bytes(panel.image.value).startswith(b"\x89PNG") and bytes(panel.image.value) != shown
 
 
 def test_question_dropdown_reruns_the_model(panel):
