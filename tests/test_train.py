@@ -11,7 +11,8 @@ import torch
 from sasr_lite import cli
 from sasr_lite.checkpoint import ConfigMismatchError, load_checkpoint
 from sasr_lite.config import SaSRConfig
-from sasr_lite.evaluate import evaluate_split
+from sasr_lite.baselines import AnswerPrior
+from sasr_lite.evaluate import accuracy_table, evaluate_split
 from sasr_lite.train import (
     TrainConfig,
     add_arguments,
@@ -26,18 +27,22 @@ QUIET = dict(progress=False, tensorboard=False)
 pytestmark = pytest.mark.usefixtures("one_thread")  # fixtures in conftest.py
 
 
-def test_loss_falls_and_accuracy_rises_well_above_chance(tiny):
-    config = TrainConfig(epochs=10, batch_size=8, lr=3e-3, step_size=100, negatives=False, eval_every=0, **QUIET)
+def test_loss_falls_and_accuracy_beats_the_answer_prior(tiny):
+    """On the questions it trained on, the model must go past what the per-template answer prior
+    gets from the same questions: it has learnt from the question words and the features.
+
+    Held out, a run this short on 60 videos does not beat the prior (the demo's larger benchmark
+    is where that is measured); at this size the model first learns the prior, then the rest."""
+    config = TrainConfig(epochs=30, batch_size=8, lr=1e-3, step_size=100, negatives=False, eval_every=0, **QUIET)
     result = train(tiny, SaSRConfig.tiny(), config)
     history = result.history
     assert history["loss_total"].iloc[-1] < 0.6 * history["loss_total"].iloc[0]
     assert history["loss_avqa"].iloc[-1] < 0.6 * history["loss_avqa"].iloc[0]
-    # Beating the per-template answer prior is the goal (issue 5) but a run this short does not
-    # reach it even on the questions it trained on (tiny set: about 48-50% against the prior's
-    # 46.7%): the model first learns the prior, and only later the features.
+    records = tiny.records["train"]
+    prior = AnswerPrior().fit(records)
+    prior_accuracy = accuracy_table(records, prior.predict(records), "prior")[("Overall", "Avg")].iloc[0]
     ours = evaluate_split(result.model, tiny, "train", grade=False).table[("Overall", "Avg")].iloc[0]
-    chance = 100 / len(tiny.answer_vocab)
-    assert ours > 3 * chance
+    assert ours > prior_accuracy + 5, (ours, prior_accuracy)
 
 
 def test_resume_reaches_exactly_the_weights_of_an_uninterrupted_run(tiny, tmp_path):
