@@ -79,3 +79,20 @@ def test_shards_cover_every_item_like_distributed_sampler(root):
         evaluation = [ShardedBatches(loader, r, world, pad=False) for r in range(world)]
         seen = np.concatenate([b["question_id"].numpy() for s in evaluation for b in s])
         assert sorted(seen) == sorted(qids), "evaluation shards partition the items without repeats"
+
+
+def test_shards_keep_grouped_questions_together(root):
+    data = load_data(root)
+    dataset = data.dataset("train")
+    loader = BatchLoader(dataset, batch_size=6, shuffle=True, seed=1, device="cpu", group=3)
+    loader.set_epoch(1)
+    order = loader.order()
+    world = 2
+    shards = [ShardedBatches(loader, r, world) for r in range(world)]
+    items = [np.concatenate([b["question_id"].numpy() for b in s]) for s in shards]
+    assert len(items[0]) == len(items[1]) == -(-len(order) // (world * 3)) * 3
+    # runs of 3 consecutive questions of the loader's order go to one rank, alternating
+    runs = np.resize(order, len(items[0]) * world).reshape(-1, 3)
+    for r in range(world):
+        assert items[r].tolist() == dataset.question_ids[runs[r::world].ravel()].tolist()
+    assert set(np.concatenate(items)) == set(dataset.question_ids.tolist())  # nothing left out
