@@ -56,19 +56,13 @@ def ensure_benchmark(root: Path, size: str | int, seed: int = 0) -> Path:
         info = read_json(manifest, "synth.json")
         if not isinstance(info, dict) or info.get("format") != SYNTH_FORMAT:
             raise ValueError(f"{manifest} is not a {SYNTH_FORMAT} manifest; refusing to overwrite {root}")
-        if info.get("version") != SYNTH_VERSION:
-            reason = f"it was made by format version {info.get('version')}, this code writes {SYNTH_VERSION}"
-        elif info.get("size") != size:
-            reason = f"it is the {info.get('size')} benchmark, not the {size} one"
-        elif info.get("seed") != seed:
-            reason = f"it was made with seed {info.get('seed')}, not {seed}"
-        elif info.get("questions_per_video") != preset_questions_per_video(size):
-            def per_video(k):
-                return "about 5" if k is None else str(k)
-            reason = (f"it asks {per_video(info.get('questions_per_video'))} questions per video, "
-                      f"the {size} preset {per_video(preset_questions_per_video(size))}")
-        else:
+        wanted = {"format version": ("version", SYNTH_VERSION), "size": ("size", size), "seed": ("seed", seed),
+                  "questions per video": ("questions_per_video", preset_questions_per_video(size))}
+        stale = [f"{what} {info.get(key)!r}, not {value!r}" for what, (key, value) in wanted.items()
+                 if info.get(key) != value]
+        if not stale:
             return root
+        reason = "; ".join(stale)
         print(f"regenerating {root}: {reason}", flush=True)
         # no synth.json until the new one is complete, so a crash leaves the folder marked
         # incomplete; the stale feature stores go too (the new ones would need their disk space)

@@ -155,13 +155,13 @@ def test_ensure_benchmark_regenerates_a_stale_folder(tmp_path, capsys):
     (root / "store" / "train" / "stale.txt").write_text("from the old store")
     ensure_benchmark(root, "tiny", seed=0)
     out = capsys.readouterr().out
-    assert "regenerating" in out and "format version 1" in out
+    assert "regenerating" in out and f"format version 1, not {SYNTH_VERSION}" in out
     info = json.loads((root / "synth.json").read_text())
     assert (info["version"], info["size"], info["questions_per_video"]) == (SYNTH_VERSION, "tiny", None)
     assert not (root / "store" / "train" / "stale.txt").exists()
     assert len(FeatureStore.open(root / "store" / "train").ids) == info["counts"]["train"]["videos"] == 42
     ensure_benchmark(root, 10, seed=0)  # another size: regenerated too
-    assert "not the 10 one" in capsys.readouterr().out
+    assert "size 'tiny', not 10" in capsys.readouterr().out
     assert json.loads((root / "synth.json").read_text())["size"] == 10
     (root / "synth.json").write_text(json.dumps({"format": "something else"}))
     with pytest.raises(ValueError, match="refusing to overwrite"):
