@@ -124,14 +124,12 @@ del paper_model
 # The checkpoint lands in `notebooks/runs/`; running the notebook again reuses it.
 
 # %%
-from pathlib import Path
-
 from sasr_lite.notebook_utils import load_or_train, sizes, synthetic_benchmark
 from sasr_lite.train import load_data
 
 SIZES = sizes(FAST)
 DATA = synthetic_benchmark(SIZES.synth_size)  # or the folder holding your MUSIC-AVQA avqa-*.json
-RUN = Path("runs") / ("fast" if FAST else "full") / "quickstart"
+RUN = SIZES.runs / "quickstart"
 data = load_data(DATA, splits=("train", "val", "test"))
 model, history = load_or_train(RUN, data, SIZES.model, SIZES.quick.replace(device=str(DEVICE), seed=SEED))
 print(f"{len(history)} epochs; validation accuracy {history['val_accuracy'].iloc[-1]:.1f}%")

@@ -147,8 +147,6 @@ print(f"L_reg at initialisation is within 0.1 of ln C = {math.log(C):.3f}:", abs
 # so expect little structure; `FAST = False` gives the real picture.
 
 # %%
-from pathlib import Path
-
 import numpy as np
 
 from sasr_lite.data.taxonomy import INSTRUMENTS
@@ -159,7 +157,7 @@ from sasr_lite.train import load_data
 SIZES = sizes(FAST)
 DATA = synthetic_benchmark(SIZES.synth_size)
 data = load_data(DATA, splits=("train", "val", "test"))
-model, _ = load_or_train(Path("runs") / ("fast" if FAST else "full") / "quickstart", data, SIZES.model,
+model, _ = load_or_train(SIZES.runs / "quickstart", data, SIZES.model,
                          SIZES.quick.replace(device=str(DEVICE)))
 
 store = data.stores["test"]

@@ -126,8 +126,6 @@ cmp("BCE(sigmoid(x), p)", bce, F.binary_cross_entropy_with_logits(presence_a, p)
 # `FAST = False` for a trained picture.
 
 # %%
-from pathlib import Path
-
 import numpy as np
 
 from sasr_lite.data.dataset import BatchLoader
@@ -137,7 +135,7 @@ from sasr_lite.train import load_data
 
 SIZES = sizes(FAST)
 data = load_data(synthetic_benchmark(SIZES.synth_size), splits=("train", "val", "test"))
-model, _ = load_or_train(Path("runs") / ("fast" if FAST else "full") / "quickstart", data, SIZES.model,
+model, _ = load_or_train(SIZES.runs / "quickstart", data, SIZES.model,
                          SIZES.quick.replace(device=str(DEVICE)))
 batch = next(iter(BatchLoader(data.dataset("test"), batch_size=64, shuffle=False, device=DEVICE)))
 with torch.no_grad():

@@ -89,8 +89,6 @@ cmp("f_ta == mean over T", f_a_g.mean(dim=1), off_f_ta)
 # measures this over the whole test split.
 
 # %%
-from pathlib import Path
-
 from sasr_lite.notebook_utils import load_or_train, sizes, synthetic_benchmark
 from sasr_lite.probe import Probe
 from sasr_lite.synth.ground_truth import question_segments
@@ -98,7 +96,7 @@ from sasr_lite.train import load_data
 
 SIZES = sizes(FAST)
 data = load_data(synthetic_benchmark(SIZES.synth_size), splits=("train", "val", "test"))
-model, _ = load_or_train(Path("runs") / ("fast" if FAST else "full") / "quickstart", data, SIZES.model,
+model, _ = load_or_train(SIZES.runs / "quickstart", data, SIZES.model,
                          SIZES.quick.replace(device=str(DEVICE)))
 probe = Probe(model, data, "test")
 

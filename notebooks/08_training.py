@@ -37,8 +37,6 @@
 
 # %%
 # %matplotlib inline
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import pandas as pd
 
@@ -51,7 +49,7 @@ DEVICE = pick_device()  # a GPU when present
 RETRAIN = False  # True: train again even when a finished checkpoint with these settings exists
 SIZES = sizes(FAST)
 DATA = synthetic_benchmark(SIZES.synth_size)  # or your MUSIC-AVQA folder (avqa-*.json + store/)
-RUN = Path("runs") / ("fast" if FAST else "full") / "sasr"
+RUN = SIZES.runs / "sasr"
 print("device:", DEVICE)
 
 # %% [markdown]

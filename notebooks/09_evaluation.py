@@ -33,8 +33,6 @@
 
 # %%
 # %matplotlib inline
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import pandas as pd
 
@@ -47,7 +45,7 @@ FAST = fast_mode()  # `make test` sets SASR_LITE_FAST=1; set FAST = False for th
 DEVICE = pick_device()
 SIZES = sizes(FAST)
 DATA = synthetic_benchmark(SIZES.synth_size)
-RUN = Path("runs") / ("fast" if FAST else "full") / "sasr"  # written by notebook 08 (trained here if absent)
+RUN = SIZES.runs / "sasr"  # written by notebook 08 (trained here if absent)
 data = load_data(DATA, splits=("train", "val", "test"))
 model, history = load_or_train(RUN, data, SIZES.model, SIZES.train.replace(device=str(DEVICE)))
 

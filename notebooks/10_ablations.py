@@ -35,8 +35,6 @@
 
 # %%
 # %matplotlib inline
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -53,7 +51,7 @@ FAST = fast_mode()  # `make test` sets SASR_LITE_FAST=1; set FAST = False for th
 DEVICE = pick_device()
 SIZES = sizes(FAST)
 DATA = synthetic_benchmark(SIZES.synth_size)
-RUNS = Path("runs") / ("fast" if FAST else "full") / "ablations"
+RUNS = SIZES.runs / "ablations"
 data = load_data(DATA, splits=("train", "val", "test"))
 
 # %% [markdown]

@@ -35,8 +35,6 @@
 
 # %%
 # %matplotlib inline
-from pathlib import Path
-
 import numpy as np
 from IPython.display import display
 
@@ -49,7 +47,7 @@ FAST = fast_mode()  # `make test` sets SASR_LITE_FAST=1; set FAST = False for th
 DEVICE = pick_device()
 SIZES = sizes(FAST)
 DATA = synthetic_benchmark(SIZES.synth_size)
-RUN = Path("runs") / ("fast" if FAST else "full") / "sasr"  # written by notebook 08 (trained here if absent)
+RUN = SIZES.runs / "sasr"  # written by notebook 08 (trained here if absent)
 data = load_data(DATA, splits=("train", "val", "test"))
 model, _ = load_or_train(RUN, data, SIZES.model, SIZES.train.replace(device=str(DEVICE)))
 

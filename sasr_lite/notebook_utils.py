@@ -8,7 +8,7 @@
 - `synthetic_benchmark(size)`: ``notebooks/data/synth-<size>``, generated once (and again when the
   generator's code changes).
 - `load_or_train(run_dir, ...)`: reuse a finished checkpoint written with the same settings,
-  else train (notebook 00 writes ``runs/<mode>/quickstart``, 08 ``runs/<mode>/sasr``).
+  else train (notebook 00 writes ``SIZES.runs / "quickstart"``, 08 ``SIZES.runs / "sasr"``).
 Paths are relative to the notebooks' working directory (``notebooks/``, as nbval runs them).
 """
 
@@ -57,6 +57,11 @@ class NotebookSizes:
     quick: TrainConfig  # notebook 00's first model
     ablation: TrainConfig  # each variant of notebook 10
     ablation_seeds: tuple[int, ...]
+
+    @property
+    def runs(self) -> Path:
+        """Where this mode's checkpoints go: ``runs/fast`` or ``runs/full`` (under notebooks/)."""
+        return Path("runs") / ("fast" if self.fast else "full")
 
 
 def sizes(fast: bool) -> NotebookSizes:
