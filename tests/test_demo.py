@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from sasr_lite import cli
+from sasr_lite.data.taxonomy import INSTRUMENTS
 from sasr_lite.evaluate import accuracy_table
 from sasr_lite.synth.generate import generate
 from sasr_lite.train import load_data
@@ -42,3 +43,12 @@ def test_fast_demo_writes_the_report_metrics_and_figures(tmp_path, monkeypatch, 
     report = (out / "report.md").read_text()
     assert f"{ours:.1f}" in report and "![spatial_attention.png](spatial_attention.png)" in report
     assert 0 <= results["attention"]["SaSR-Net"]["pointing_accuracy"] <= 100
+    assert results["instruments"] == list(INSTRUMENTS) and "drawn from all 22 instrument classes" in report
+
+
+def test_the_report_names_a_reduced_palette():
+    from sasr_lite.demo import _palette_note
+    from sasr_lite.synth.generate import DEMO_INSTRUMENTS
+
+    note = _palette_note(list(DEMO_INSTRUMENTS))
+    assert note.startswith("Scenes are drawn from 8 of the 22 instrument classes (violin, piano, cello,")

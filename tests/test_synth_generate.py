@@ -20,7 +20,7 @@ from sasr_lite.data.taxonomy import INSTRUMENTS, TEMPLATE_BY_KEY
 from sasr_lite.data.vocab import build_vocabularies
 from sasr_lite.synth.features import FeatureRenderer, make_world
 from sasr_lite.demo import ensure_benchmark
-from sasr_lite.synth.generate import SPLITS, SYNTH_VERSION, generate, make_questions
+from sasr_lite.synth.generate import DEMO_INSTRUMENTS, SPLITS, SYNTH_VERSION, generate, make_questions
 from sasr_lite.synth.ground_truth import question_segments, sounding_box_mask
 from sasr_lite.synth.questions import RAW_TEXT
 from sasr_lite.synth.scenes import GRID, NUM_POSITIONS, kept_segments, load_scenes, scene_index
@@ -144,6 +144,21 @@ def test_questions_per_video_overrides_the_preset_and_is_recorded(tmp_path):
     info = json.loads((tmp_path / "cli" / "synth.json").read_text())
     assert info["size"] == "tiny" and info["questions_per_video"] == 8
     assert 7 * 60 <= sum(c["questions"] for c in info["counts"].values()) <= 8 * 60
+    palette = ",".join(DEMO_INSTRUMENTS[:7])
+    assert cli_main(["synth", "--out", str(tmp_path / "seven"), "--size", "tiny", "--instruments", palette]) == 0
+    assert json.loads((tmp_path / "seven" / "synth.json").read_text())["instruments"] == list(DEMO_INSTRUMENTS[:7])
+    classes = {i.cls for scene in load_scenes(tmp_path / "seven" / "scenes" / "train.json") for i in scene.instruments}
+    assert classes and classes <= set(DEMO_INSTRUMENTS[:7])
+
+
+def test_a_bad_instrument_list_is_a_usage_error(tmp_path, capsys):
+    for palette, reason in (("violin,kazoo", "unknown instrument classes ['kazoo']"),
+                            ("violin,piano,cello", "a benchmark needs at least 7 instrument classes")):
+        with pytest.raises(SystemExit) as exit_info:
+            cli_main(["synth", "--out", str(tmp_path / "bad"), "--size", "tiny", "--instruments", palette])
+        assert exit_info.value.code == 2
+        assert f"argument --instruments: {reason}" in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists()
 
 
 def test_ensure_benchmark_regenerates_a_stale_folder(tmp_path, capsys):
@@ -163,6 +178,12 @@ def test_ensure_benchmark_regenerates_a_stale_folder(tmp_path, capsys):
     ensure_benchmark(root, 10, seed=0)  # another size: regenerated too
     assert "size 'tiny', not 10" in capsys.readouterr().out
     assert json.loads((root / "synth.json").read_text())["size"] == 10
+    info = json.loads((root / "synth.json").read_text())
+    assert info["instruments"] == list(INSTRUMENTS)  # a number of videos: all 22 classes
+    (root / "synth.json").write_text(json.dumps(info | {"instruments": list(DEMO_INSTRUMENTS)}))
+    ensure_benchmark(root, 10, seed=0)  # drawn from other classes: regenerated too
+    assert "regenerating" in capsys.readouterr().out
+    assert json.loads((root / "synth.json").read_text())["instruments"] == list(INSTRUMENTS)
     (root / "synth.json").write_text(json.dumps({"format": "something else"}))
     with pytest.raises(ValueError, match="refusing to overwrite"):
         ensure_benchmark(root, 10, seed=0)

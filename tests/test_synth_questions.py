@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 
 from sasr_lite.data.annotations import question_tokens
-from sasr_lite.data.taxonomy import NUMBER_WORDS, TEMPLATES
-from sasr_lite.synth.generate import PRESETS, SIZES, make_questions, preset_questions_per_video
+from sasr_lite.data.taxonomy import INSTRUMENTS, NUMBER_WORDS, TEMPLATES
+from sasr_lite.synth.generate import (
+    DEMO_INSTRUMENTS, PRESETS, SIZES, make_questions, preset_instruments, preset_questions_per_video,
+)
 from sasr_lite.synth.questions import RAW_TEXT, QuestionPicker, resolve
 
 NUM_VIDEOS = 1500  # questions only (no features): about 7.5k questions in a second or two
@@ -226,6 +228,38 @@ def test_size_presets_set_videos_and_questions_per_video():
         make_questions(20, questions_per_video=0)
     with pytest.raises(ValueError, match="questions_per_video must be"):
         QuestionPicker(questions_per_video=2.5)
+    assert preset_instruments("small") == DEMO_INSTRUMENTS and len(DEMO_INSTRUMENTS) == 8
+    assert preset_instruments("tiny") == preset_instruments("full") == preset_instruments(80) == INSTRUMENTS
+
+
+# --- a benchmark drawn from some of the 22 classes (the small preset: 8) -------------------------
+@pytest.fixture(scope="module")
+def eight():
+    return make_questions(300, seed=5, questions_per_video=20, instruments=DEMO_INSTRUMENTS)
+
+
+def test_a_palette_limits_scenes_fillers_and_answers_to_its_classes(eight):
+    seen = Counter()
+    for scene, q in all_questions(eight):
+        assert {i.cls for i in scene.instruments} <= set(DEMO_INSTRUMENTS), scene.video_id
+        named = [v for v in q.templ_values if v in INSTRUMENTS]
+        assert set(named) <= set(DEMO_INSTRUMENTS), (q.template.key, q.templ_values)
+        assert q.answer not in INSTRUMENTS or q.answer in DEMO_INSTRUMENTS, (q.template.key, q.answer)
+        assert q.answer == oracle(scene.to_dict(), q.template.key, q.templ_values)
+        seen[q.template.key] += 1
+    assert set(seen) == {t.key for t in TEMPLATES}  # every template can still be asked
+    # every class of the palette turns up, as a scene's instrument and as an answer
+    assert {i.cls for scene, _ in eight["train"] for i in scene.instruments} == set(DEMO_INSTRUMENTS)
+    assert {q.answer for _, q in all_questions(eight, "train")} >= set(DEMO_INSTRUMENTS)
+
+
+def test_a_bad_palette_is_refused_with_the_reason():
+    with pytest.raises(ValueError, match=r"unknown instrument classes \['kazoo'\]"):
+        make_questions(20, instruments=DEMO_INSTRUMENTS[:7] + ("kazoo",))
+    with pytest.raises(ValueError, match="must be distinct"):
+        make_questions(20, instruments=DEMO_INSTRUMENTS + ("violin",))
+    with pytest.raises(ValueError, match="at least 7 instrument classes .* got 6"):
+        QuestionPicker(instruments=DEMO_INSTRUMENTS[:6])
 
 
 def test_fixed_questions_per_video_asks_up_to_k_distinct_templates(twelve, twenty):
@@ -242,8 +276,8 @@ def test_fixed_questions_per_video_asks_up_to_k_distinct_templates(twelve, twent
         assert q.answer == oracle(scene.to_dict(), q.template.key, q.templ_values)
 
 
-def test_fixed_questions_per_video_keeps_answers_balanced(twelve, twenty):
-    for splits, least in ((twelve, 15), (twenty, 30)):
+def test_fixed_questions_per_video_keeps_answers_balanced(twelve, twenty, eight):
+    for splits, least in ((twelve, 15), (twenty, 30), (eight, 30)):
         for split in ("train", "test"):
             by_template = defaultdict(Counter)
             for _, q in all_questions(splits, split):

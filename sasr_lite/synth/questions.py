@@ -38,7 +38,7 @@ from sasr_lite.data.taxonomy import (
     INSTRUMENTS, MORE_THAN_TEN, NO, NUMBER_WORDS, PLACEHOLDER_VALUES, SIDES, SIMULTANEOUSLY,
     TEMPLATE_BY_KEY, TEMPLATES, YES, Template,
 )
-from sasr_lite.synth.scenes import BLOCK, NUM_SEGMENTS, Instrument, Scene
+from sasr_lite.synth.scenes import BLOCK, NUM_SEGMENTS, Instrument, Scene, check_instruments
 
 # question_content exactly as MUSIC-AVQA writes it: three templates carry a trailing space or
 # a full-width question mark in the real files, and the synthetic files keep those quirks so
@@ -399,14 +399,15 @@ assert set(_RESOLVERS) == set(TEMPLATE_BY_KEY), "every template needs a resolver
 
 
 # --- which fillers to try for a template --------------------------------------------------------
-def _fillers(scene: Scene, key: str, rng: np.random.Generator) -> list[list[str]]:
-    """Candidate templ_values for ``key`` (`resolve` discards the ill-posed ones)."""
+def _fillers(scene: Scene, key: str, rng: np.random.Generator, instruments: tuple[str, ...]) -> list[list[str]]:
+    """Candidate templ_values for ``key`` (`resolve` discards the ill-posed ones); an <Object> is
+    one of the benchmark's ``instruments``."""
     slots = TEMPLATE_BY_KEY[key].placeholders
     present = sorted({i.cls for i in scene.instruments})
     if slots == ["<Object>", "<Object>"]:
         # pairs of the scene's classes and two absent ones (not all 462 pairs: the answer
         # depends only on presence, and absent classes are drawn uniformly)
-        absent = [c for c in INSTRUMENTS if c not in present]
+        absent = [c for c in instruments if c not in present]
         pool = present + list(rng.choice(absent, size=2, replace=False))
         return [list(p) for p in permutations(pool, 2)]
     if slots == ["<Object>", "<LR>", "<Object>", "<LR>"]:
@@ -414,17 +415,19 @@ def _fillers(scene: Scene, key: str, rng: np.random.Generator) -> list[list[str]
         return [[a[0], a[1], b[0], b[1]] for a, b in permutations(pairs, 2)]
     if slots == ["<LR>", "<LR>"]:
         return [list(p) for p in permutations(SIDES, 2)]
-    domains = [INSTRUMENTS if s == "<Object>" else PLACEHOLDER_VALUES[s] for s in slots]
+    domains = [instruments if s == "<Object>" else PLACEHOLDER_VALUES[s] for s in slots]
     combos: list[list[str]] = [[]]
     for domain in domains:
         combos = [c + [v] for c in combos for v in domain]
     return combos
 
 
-def candidates(scene: Scene, key: str, rng: np.random.Generator) -> dict[str, list[list[str]]]:
-    """answer -> the templ_values that pose template ``key`` about ``scene`` with that answer."""
+def candidates(scene: Scene, key: str, rng: np.random.Generator,
+               instruments: tuple[str, ...] = INSTRUMENTS) -> dict[str, list[list[str]]]:
+    """answer -> the templ_values that pose template ``key`` about ``scene`` with that answer
+    (an <Object> filler is one of ``instruments``, the classes the benchmark draws from)."""
     by_answer: dict[str, list[list[str]]] = defaultdict(list)
-    for values in _fillers(scene, key, rng):
+    for values in _fillers(scene, key, rng, instruments):
         resolution = _RESOLVERS[key](scene, values)
         if resolution is not None:
             by_answer[resolution.answer].append(values)
@@ -443,16 +446,19 @@ class QuestionPicker:
     can pose fewer) and draws nothing from the rng for k. A k close to the number of templates a
     scene can pose would reach the templates waiting for a rarer answer, so with a fixed k those
     are skipped rather than put last (av_ext_always drifted to 79% "no" at k = 20 otherwise).
+
+    ``instruments``: the classes the benchmark's scenes are drawn from; questions name only these.
     """
 
     def __init__(self, known_words: set[str] | None = None, known_answers: set[str] | None = None,
-                 questions_per_video: int | None = None) -> None:
+                 questions_per_video: int | None = None, instruments: tuple[str, ...] = INSTRUMENTS) -> None:
         if questions_per_video is not None and (
                 isinstance(questions_per_video, bool) or not isinstance(questions_per_video, int)
                 or questions_per_video < 1):
             raise ValueError(f"questions_per_video must be None or an integer >= 1, got {questions_per_video!r}")
         self.known_words, self.known_answers = known_words, known_answers
         self.questions_per_video = questions_per_video
+        self.instruments = check_instruments(instruments)
         self.template_counts: Counter[str] = Counter()
         self.answer_counts: dict[str, Counter[str]] = defaultdict(Counter)
 
@@ -460,7 +466,8 @@ class QuestionPicker:
         k = self.questions_per_video
         if k is None:
             k = int(rng.choice(QUESTIONS_PER_VIDEO, p=QUESTIONS_PER_VIDEO_P))
-        options = {t.key: self._learnable(t.key, candidates(scene, t.key, rng)) for t in TEMPLATES}
+        options = {t.key: self._learnable(t.key, candidates(scene, t.key, rng, self.instruments))
+                   for t in TEMPLATES}
         options = {key: by_answer for key, by_answer in options.items() if by_answer}
         # least-used templates first (random tie-break); a template whose answers on offer are
         # all over-represented already waits for a scene that offers a rarer answer

@@ -18,7 +18,7 @@ Schema of ``scenes/<split>.json`` (version 1; stable, read by `media.py`)::
           "voiceover": "000000111111000...",      # 60 chars, "1" = someone speaks in that segment
           "instruments": [                         # visible ones first, ordered by x, then off-screen
             {
-              "class": "violin",                   # one of the 22 MUSIC-AVQA instrument classes
+              "class": "violin",                   # a MUSIC-AVQA class (of synth.json's "instruments")
               "visible": true,                     # false: heard but off-screen (x, side, box null)
               "x": 0.214,                          # horizontal centre in [0, 1]; orders left -> right
               "side": "left",                      # "left" x < 1/3 | "middle" | "right" x >= 2/3
@@ -60,6 +60,23 @@ BOX_WIDTH = 3  # columns per instrument box
 LOUDNESS_RANGE, LOUDNESS_GAP = (0.3, 1.0), 0.1
 RHYTHM_RANGE, RHYTHM_GAP = (0.0, 1.0), 0.14
 X_RANGE, X_GAP = (0.1, 0.9), 0.23  # boxes 3 columns wide never overlap at this gap
+# a scene holds up to 5 distinct classes (4 visible + 1 off-screen) and the two-instrument
+# questions also name 2 absent ones, so a benchmark needs at least 7 classes to draw from
+MIN_INSTRUMENTS = 7
+
+
+def check_instruments(instruments) -> tuple[str, ...]:
+    """The classes a benchmark draws its scenes from, checked: known, distinct, at least 7."""
+    instruments = tuple(instruments)
+    unknown = [c for c in instruments if c not in INSTRUMENTS]
+    if unknown:
+        raise ValueError(f"unknown instrument classes {unknown}; the 22 MUSIC-AVQA classes are {list(INSTRUMENTS)}")
+    if len(set(instruments)) != len(instruments):
+        raise ValueError(f"instrument classes must be distinct, got {list(instruments)}")
+    if len(instruments) < MIN_INSTRUMENTS:
+        raise ValueError(f"a benchmark needs at least {MIN_INSTRUMENTS} instrument classes (a scene holds up to 5 "
+                         f"and questions name 2 absent ones), got {len(instruments)}")
+    return instruments
 
 
 def kept_segments(stride: int = 6) -> tuple[int, ...]:
@@ -263,10 +280,11 @@ def _mask_string(blocks: np.ndarray) -> str:
     return "".join("1" if b else "0" for b in np.repeat(blocks, BLOCK))
 
 
-def sample_scene(rng: np.random.Generator, video_id: str) -> Scene:
-    """Draw one scene (see the module docstring for what each field means)."""
+def sample_scene(rng: np.random.Generator, video_id: str, instruments: tuple[str, ...] = INSTRUMENTS) -> Scene:
+    """Draw one scene (see the module docstring for what each field means) whose instruments are
+    drawn from ``instruments`` (by default all 22 classes; see `check_instruments`)."""
     n = int(rng.choice(4, p=NUM_VISIBLE_P)) + 1
-    classes = list(rng.choice(len(INSTRUMENTS), size=n, replace=False))
+    classes = list(rng.choice(len(instruments), size=n, replace=False))
     if n >= 2 and rng.random() < REPEAT_P:  # one class appears two (or three) times
         repeats = 2 if n < 4 or rng.random() < 0.7 else 3
         classes[1:repeats] = [classes[0]] * (repeats - 1)
@@ -280,7 +298,7 @@ def sample_scene(rng: np.random.Generator, video_id: str) -> Scene:
     loudness = rng.permutation(_spread(rng, num_sources, *LOUDNESS_RANGE, LOUDNESS_GAP + 0.01))
     rhythm = rng.permutation(_spread(rng, num_sources, *RHYTHM_RANGE, RHYTHM_GAP + 0.01))
     xs = np.round(_spread(rng, n, *X_RANGE, X_GAP), 3)
-    instruments = []
+    sources = []
     for k in range(num_sources):
         visible = k < n
         box = x = side = None
@@ -290,10 +308,10 @@ def sample_scene(rng: np.random.Generator, video_id: str) -> Scene:
             row0 = int(rng.integers(1, 6))
             box = (row0, col - 1, min(GRID, row0 + int(rng.integers(6, 10))), col - 1 + BOX_WIDTH)
             side = side_of(x)
-            cls = INSTRUMENTS[classes[k]]
+            cls = instruments[classes[k]]
         else:  # off-screen: a class no visible instrument has, so "is this sound from the video" is decidable
-            cls = INSTRUMENTS[int(rng.choice(sorted(set(range(len(INSTRUMENTS))) - set(classes))))]
-        instruments.append(Instrument(
+            cls = instruments[int(rng.choice(sorted(set(range(len(instruments))) - set(classes))))]
+        sources.append(Instrument(
             cls=cls, visible=visible, x=x, side=side, box=box, sounding=_mask_string(masks[k]),
             loudness=round(float(loudness[k]), 2), rhythm=round(float(rhythm[k]), 2)))
     voice = np.zeros(NUM_BLOCKS, dtype=bool)
@@ -301,7 +319,7 @@ def sample_scene(rng: np.random.Generator, video_id: str) -> Scene:
         start = int(rng.integers(0, 8))
         voice[start: start + rng.integers(2, 6)] = True
     background = BACKGROUNDS[int(rng.integers(len(BACKGROUNDS)))]
-    return Scene(video_id, background, tuple(instruments), _mask_string(voice))
+    return Scene(video_id, background, tuple(sources), _mask_string(voice))
 
 
 # --- files --------------------------------------------------------------------------------------
