@@ -149,6 +149,25 @@ def test_every_parameter_gets_a_gradient_from_the_total_loss():
     assert missing == []
 
 
+def test_bf16_autocast_gives_the_float32_losses_and_finite_gradients():
+    """Training runs under bf16 autocast on CUDA; CPU autocast exercises the same dtype mixing
+    (bf16 matmuls feeding float32 softmaxes and losses) where no GPU is present."""
+    model = make_model().train()
+    c = model.config
+    x = make_inputs(c, T=5, P=16)
+    answer, sources = torch.tensor([1, 3]), (torch.rand(2, c.num_tokens) > 0.5).float()
+    reference = sasr_losses(model(**x), answer, sources, c)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = model(**x)
+        losses = sasr_losses(out, answer, sources, c)
+    assert out.answer_logits.dtype == torch.bfloat16  # autocast really ran the linear layers in bf16
+    for name, value in losses.items():
+        assert value.dtype == torch.float32, name
+        assert value.item() == pytest.approx(reference[name].item(), rel=2e-2), name
+    losses["total"].backward()
+    assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
+
+
 def test_answer_loss_alone_reaches_tokens_projections_and_question_encoder():
     model = make_model().train()
     out = model(**make_inputs(model.config, T=5, P=16))
