@@ -32,9 +32,9 @@ import numpy as np
 from tqdm.std import tqdm
 
 from sasr_lite.data.annotations import question_tokens
-from sasr_lite.data.taxonomy import INSTRUMENTS
 from sasr_lite.data.files import write_text_atomic
 from sasr_lite.data.store import StoreWriter, store_nbytes
+from sasr_lite.data.taxonomy import INSTRUMENTS
 from sasr_lite.synth.features import WORLD_SEED, FeatureRenderer
 from sasr_lite.synth.questions import RAW_TEXT, Question, QuestionPicker, to_record
 from sasr_lite.synth.scenes import NUM_POSITIONS, Scene, check_instruments, kept_segments, sample_scene, save_scenes
@@ -44,8 +44,8 @@ SYNTH_FORMAT = "sasr-lite-synthetic-benchmark"
 # 3: so are the instrument classes the scenes are drawn from (small: 8)
 SYNTH_VERSION = 3
 # The eight classes MUSIC-AVQA's val and test questions name most often (counted from the
-# released annotations). The CPU demo draws from these only: a model trained for a few thousand
-# steps learns which word names which sound for 8 classes, and for few of 22 (the demo's report gives both numbers).
+# released annotations). The CPU demo draws from these only: in a few thousand steps its model
+# learns which word names which sound for 8 classes, but for few of 22 (README, "Status").
 DEMO_INSTRUMENTS = ("violin", "piano", "cello", "acoustic_guitar", "flute", "saxophone", "accordion", "clarinet")
 
 
@@ -125,8 +125,8 @@ def make_questions(size: str | int = "tiny", seed: int = 0, questions_per_video:
     answers: set[str] = set()
     for k, split in enumerate(SPLITS):
         # answers are balanced within each split; val and test only use train's words and answers
-        picker = QuestionPicker(questions_per_video=per_video, instruments=palette) if split == "train" else (
-            QuestionPicker(words, answers, questions_per_video=per_video, instruments=palette))
+        known = (None, None) if split == "train" else (words, answers)
+        picker = QuestionPicker(*known, questions_per_video=per_video, instruments=palette)
         question_rng = np.random.default_rng([seed, QUESTION_STREAM, k])
         items = []
         for _ in range(counts[split]):
