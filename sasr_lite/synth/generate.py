@@ -203,7 +203,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True, help="output folder (e.g. data/synth)")
     parser.add_argument("--size", choices=sorted(SIZES), default="small",
                         help="tiny: 60 videos, about 5 questions each (tests); small: 1,000 videos, 20 questions "
-                             "each (the CPU demo); full: 9,288 videos, about 5 questions each (MUSIC-AVQA scale)")
+                             "each, 8 instrument classes (the CPU demo); full: 9,288 videos, about 5 questions "
+                             "each (MUSIC-AVQA scale)")
     parser.add_argument("--seed", type=int, default=0, help="same seed, same files")
     parser.add_argument("--difficulty", type=float, default=1.0, help="scales noise and clutter (0 = clean)")
     parser.add_argument("--questions-per-video", type=int, default=None, metavar="K",
