@@ -225,7 +225,7 @@ def run(args: argparse.Namespace) -> int:
           f"about {need:.1f} GB of features) into {args.out}")
     start = time.perf_counter()
     out = generate(args.out, args.size, args.seed, args.difficulty, args.stride, progress=True,
-                   questions_per_video=args.questions_per_video, instruments=args.instruments)
+                   questions_per_video=args.questions_per_video, instruments=palette)
     seconds = time.perf_counter() - start
     counts = json.loads((out / "synth.json").read_text())["counts"]
     summary = ", ".join(f"{s} {c['videos']} videos / {c['questions']} questions" for s, c in counts.items())
