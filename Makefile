@@ -18,16 +18,16 @@ env: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/sasr-lite demo
 
-# Notebooks run in fast mode (tiny sizes); the whole suite stays within minutes on 2 cores.
+# Notebooks run at the test scale (tiny sizes); the whole suite stays within minutes on 2 cores.
 test: $(STAMP)
-	SASR_LITE_FAST=1 MPLBACKEND=Agg $(BIN)/python -m pytest
+	SASR_LITE_SCALE=test MPLBACKEND=Agg $(BIN)/python -m pytest
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
 
-# Re-execute every notebook in place (fast mode) so the committed .ipynb carry fresh outputs.
+# Re-execute every notebook in place at the lesson scale (CPU minutes), as the committed .ipynb show them.
 notebooks: $(STAMP)
-	$(BIN)/python -m sasr_lite.execute_notebooks --fresh
+	$(BIN)/python -m sasr_lite.execute_notebooks --fresh --scale lesson
 
 bench: $(STAMP)
 	$(BIN)/sasr-lite bench

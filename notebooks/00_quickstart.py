@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: -all
+#     cell_metadata_filter: tags,-all
 #     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
 #     text_representation:
 #       extension: .py
@@ -53,23 +53,34 @@
 # Every notebook imports the package instead of pasting code; where a notebook teaches a block it
 # re-derives the block in a few lines and checks the package gives the same numbers.
 #
-# **Fast mode.** `make test` runs every notebook with `SASR_LITE_FAST=1`: tiny model, tiny
-# synthetic data, seconds per notebook. Set `FAST = False` below (or run `make lab` without the
-# variable) for the paper's sizes; on a GPU the full runs take minutes.
+# **Three scales, one switch.** Every notebook starts with a `SCALE` parameter:
+#
+# | scale | what runs | time |
+# |---|---|---|
+# | `test` | a tiny model on 60 synthetic videos; numbers mean nothing (`make test` runs this) | seconds per notebook |
+# | `lesson` | the demo's model width ($D = 128$) on 1,000 synthetic videos; a model that clearly learns | a few CPU minutes per notebook |
+# | `paper` | the paper's sizes and recipe (§4.1) on MUSIC-AVQA-sized data | a GPU |
+#
+# Leave `SCALE = None` to take `$SASR_LITE_SCALE`, or else `paper` on a GPU and `lesson` on a CPU.
+# From a shell: `SASR_LITE_SCALE=test jupyter lab`, or `papermill -p SCALE paper in.ipynb out.ipynb`.
+
+# %% tags=["parameters"]
+SCALE = None  # "test", "lesson" or "paper"; None: $SASR_LITE_SCALE, else "paper" with CUDA, "lesson" without
 
 # %%
 # %matplotlib inline
 import torch
 
 from sasr_lite import SaSRConfig
-from sasr_lite.device import fast_mode, pick_device
+from sasr_lite.device import pick_device
 from sasr_lite.model import SaSRNet
 
-FAST = fast_mode()  # `make test` sets SASR_LITE_FAST=1; set FAST = False for the paper's sizes
+from sasr_lite.notebook_utils import sizes
+
 DEVICE = pick_device()  # CUDA when present, else CPU; chosen once, used everywhere below
-SEED = 0
-torch.manual_seed(SEED)
-print("fast mode:", FAST, "| device:", DEVICE)
+SIZES = sizes(SCALE)  # every size this notebook picks at this scale
+torch.manual_seed(0)
+print("scale:", SIZES.scale, "| device:", DEVICE)
 
 # %% [markdown]
 # ## How big is SaSR-Net?
@@ -81,7 +92,7 @@ print("fast mode:", FAST, "| device:", DEVICE)
 # NBVAL_CHECK_OUTPUT
 from sasr_lite.model.summary import PAPER_PARAMETERS, paper_comparison, parameter_table
 
-paper_model = SaSRNet(SaSRConfig())  # the paper's sizes, whatever FAST says: counting is cheap
+paper_model = SaSRNet(SaSRConfig())  # the paper's sizes at every scale: counting is cheap
 parameter_table(paper_model)
 
 # %%
@@ -116,22 +127,19 @@ print("paper total:", f"{PAPER_PARAMETERS:,}")
 del paper_model
 
 # %% [markdown]
-# ## A tiny model answering a question
+# ## A trained model answering a question
 # No download needed: the kit ships a generator for a *synthetic* MUSIC-AVQA, with the exact
 # annotation schema, the 33 templates and feature shapes of the real thing (notebook 02 explains
-# how it is made). In fast mode it has 60 videos; training is a few epochs of a tiny model, so the
-# answers are barely better than guesses: this cell shows the plumbing, notebook 08 the real run.
-# The checkpoint lands in `notebooks/runs/`; running the notebook again reuses it.
+# how it is made). The first notebook that needs a trained model trains *the* lesson model
+# (notebook 08 explains the run; at the lesson scale it takes a few CPU minutes) and saves it in
+# `notebooks/runs/<scale>/sasr/`; every later notebook loads that same model.
 
 # %%
-from sasr_lite.notebook_utils import load_or_train, sizes, synthetic_benchmark
+from sasr_lite.notebook_utils import lesson_model, notebook_data
 from sasr_lite.train import load_data
 
-SIZES = sizes(FAST)
-DATA = synthetic_benchmark(SIZES.synth_size)  # or the folder holding your MUSIC-AVQA avqa-*.json
-RUN = SIZES.runs / "quickstart"
-data = load_data(DATA, splits=("train", "val", "test"))
-model, history = load_or_train(RUN, data, SIZES.model, SIZES.quick.replace(device=str(DEVICE), seed=SEED))
+data = load_data(notebook_data(SIZES), splits=("train", "val", "test"))
+model, history = lesson_model(SIZES, data)
 print(f"{len(history)} epochs; validation accuracy {history['val_accuracy'].iloc[-1]:.1f}%")
 
 # %% [markdown]

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: -all
+#     cell_metadata_filter: tags,-all
 #     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
 #     text_representation:
 #       extension: .py
@@ -40,6 +40,9 @@
 # `sasr_lite.model`, looks at the regulariser $L_{reg}$ that keeps the tokens apart, and draws
 # which segments each token reads in a real (synthetic) video.
 
+# %% tags=["parameters"]
+SCALE = None  # "test", "lesson" or "paper"; None: $SASR_LITE_SCALE, else "paper" with CUDA, "lesson" without
+
 # %%
 # %matplotlib inline
 import math
@@ -49,15 +52,16 @@ import torch
 import torch.nn.functional as F
 
 from sasr_lite import SaSRConfig
-from sasr_lite.device import fast_mode, pick_device
+from sasr_lite.device import pick_device
 from sasr_lite.model import SourceTokens, self_attention
-from sasr_lite.notebook_utils import cmp
+from sasr_lite.notebook_utils import cmp, sizes
 
-FAST = fast_mode()  # `make test` sets SASR_LITE_FAST=1; set FAST = False for the paper's sizes
-DEVICE = pick_device()  # CUDA when present, else CPU; chosen once, used everywhere below
+SIZES = sizes(SCALE)  # every size this notebook picks at this scale
+DEVICE = pick_device()  # CUDA when present, else CPU
 torch.manual_seed(0)
-config = SaSRConfig.tiny() if FAST else SaSRConfig()
+config = SaSRConfig.tiny()  # the equation checks use small random tensors at every scale
 B, T, C, D = 2, 10, config.num_tokens, config.d_model
+print("scale:", SIZES.scale, "| device:", DEVICE)
 
 # %% [markdown]
 # ## The parameter-free self-attention $S$
@@ -139,26 +143,25 @@ print(f"L_reg at initialisation is within 0.1 of ln C = {math.log(C):.3f}:", abs
 
 # %% [markdown]
 # ## Which segments do the tokens read, after training?
-# Load the model notebook 00 trained (or train it now) and run a test video through it. Rows of
+# Load the lesson model (notebook 08 trains it; the first notebook that needs it trains it, with
+# a progress bar) and run a test video through it. Rows of
 # the left panel are the 22 tokens, columns the 10 kept segments: the share of each token's
 # attention that goes to each segment (the rest goes to the other tokens). The right panel is the
 # scene's ground truth: which instruments sound in each segment. With training, a token should
-# read the segments where *its* instrument sounds. In fast mode the model trained for seconds,
-# so expect little structure; `FAST = False` gives the real picture.
+# read the segments where *its* instrument sounds. (At the test scale the model trained for
+# seconds, so the picture is noise; the committed outputs show the lesson model.)
 
 # %%
 import numpy as np
 
 from sasr_lite.data.taxonomy import INSTRUMENTS
-from sasr_lite.notebook_utils import load_or_train, sizes, synthetic_benchmark
+from sasr_lite.notebook_utils import lesson_model, synthetic_benchmark
 from sasr_lite.synth.scenes import kept_segments, load_scenes
 from sasr_lite.train import load_data
 
-SIZES = sizes(FAST)
 DATA = synthetic_benchmark(SIZES.synth_size)
 data = load_data(DATA, splits=("train", "val", "test"))
-model, _ = load_or_train(SIZES.runs / "quickstart", data, SIZES.model,
-                         SIZES.quick.replace(device=str(DEVICE)))
+model, _ = lesson_model(SIZES, data)  # trained by notebook 08 (or now, if it has not run)
 
 store = data.stores["test"]
 scenes = load_scenes(DATA / "scenes" / "test.json")
@@ -191,3 +194,18 @@ plt.show()
 # **Try:** the `use_slt=False` switch (paper Table 2) skips this block: $f^s = f^r$ and both
 # modalities receive the raw $G$. Build `SaSRNet(config.replace(use_slt=False))` and check that
 # `out.slt_attn_a` is `None` and that SaSR (notebook 04) now reads the raw tokens.
+
+# %% [markdown]
+# ## Paper vs kit
+# Where the kit's computation departs from the paper's equations for this block (§3.1-3.2):
+#
+# * **Input projections.** §4.1 says a linear layer turns 128-d VGGish vectors into 512-d audio
+#   features and uses the 512-d visual vectors as they are. The kit's audio projection is
+#   FC-ReLU-FC (as AVST's), and the pooled visual vectors pass one FC, so both modalities have
+#   learnable inputs of width $D$ also when $D \ne 512$.
+# * **Attention span of $S$.** The paper writes the self-attention per segment $t$, over one
+#   segment and the $C$ tokens; the kit attends over the whole sequence of $T + C$ vectors (all
+#   segments and all tokens together), so each $f^s_t$ can also draw on the other segments and each
+#   token reads the whole clip at once.
+# * **Token initialisation.** Small random normal (std 0.02); the official code starts the tokens
+#   at zero, where $L_{reg}$'s classifier gets identical inputs for every class.

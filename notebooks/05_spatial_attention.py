@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: -all
+#     cell_metadata_filter: tags,-all
 #     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
 #     text_representation:
 #       extension: .py
@@ -33,6 +33,9 @@
 # The second half of §3.4 is a self-supervised signal: a small head must tell whether audio and
 # frames come from the same video ($L_{match}$), using another video's maps as the mismatch.
 
+# %% tags=["parameters"]
+SCALE = None  # "test", "lesson" or "paper"; None: $SASR_LITE_SCALE, else "paper" with CUDA, "lesson" without
+
 # %%
 # %matplotlib inline
 import matplotlib.pyplot as plt
@@ -40,16 +43,17 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from sasr_lite.device import fast_mode, pick_device
+from sasr_lite.device import pick_device
+from sasr_lite import SaSRConfig
 from sasr_lite.model import MatchHead, SpatialAttention
 from sasr_lite.notebook_utils import cmp, sizes, synthetic_benchmark
 
-FAST = fast_mode()  # `make test` sets SASR_LITE_FAST=1; set FAST = False for the paper's sizes
 DEVICE = pick_device()
+SIZES = sizes(SCALE)  # every size this notebook picks at this scale
 torch.manual_seed(0)
-SIZES = sizes(FAST)
-config = SIZES.model
+config = SaSRConfig.tiny()  # the equation checks use small random tensors at every scale
 DATA = synthetic_benchmark(SIZES.synth_size)
+print("scale:", SIZES.scale, "| device:", DEVICE)
 
 # %% [markdown]
 # ## By hand, both normalisations
@@ -134,9 +138,10 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# Reading the four maps: the raw dot product (the paper's equation as written) is one-hot: all the
-# weight goes to the single cell with the largest dot product, here a cell of a sounding
-# instrument, but one noisy cell decides and the other sounding instrument gets nothing; the cosine at temperature 1 (the official code) is nearly uniform: the
+# Reading the four maps: the raw dot product (the paper's equation as written) is very peaky: a
+# few cells with the largest dot products take most of the weight (the title gives the largest
+# single weight), so a handful of noisy cells decide and the rest of a sounding instrument gets
+# little; the cosine at temperature 1 (the official code) is nearly uniform: the
 # maximum weight is barely above $1/196 \approx 0.005$, so $f^{attn}$ is close to the plain average
 # of the map and the block can hardly localise; lowering the temperature interpolates between the
 # two. Below, the share of attention on the sounding cells and the entropy of the weights as the
@@ -242,3 +247,17 @@ losses = sasr_losses(out, torch.zeros(B, dtype=torch.long, device=DEVICE),
                      torch.zeros(B, config.num_tokens, device=DEVICE), model.config)
 cmp("L_match", L_match, losses["match"])
 print("spatial weights on the negatives too:", list(out.spatial_attn_neg.shape))
+
+# %% [markdown]
+# ## Paper vs kit
+# Where the kit's computation departs from the paper's equations for this block (§3.4):
+#
+# * **Normalisation and temperature.** The paper scores each map cell with a raw dot product.
+#   The kit exposes both that rule (`spatial_norm="none"`) and the cosine rule of AVST and the
+#   official code (`"l2"`), with a temperature; its default is the one the measurement above
+#   picked. Say which one a result used.
+# * **The match head reads $[f^g_{a,t}; f^{sa}_{v,t}]$.** The paper classifies $f^{sa}_{v,t}$
+#   alone; a head that never sees the audio cannot say whether *this* audio belongs to *this*
+#   picture, so the kit concatenates both (as AVST does).
+# * **Negatives.** One other video supplies all $T$ negative segments (AVST's pairing); the paper
+#   does not say how negatives are drawn.

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: -all
+#     cell_metadata_filter: tags,-all
 #     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
 #     text_representation:
 #       extension: .py
@@ -34,6 +34,9 @@
 # | `f_a_ta`, `f_v_ta` | `[B, D]` |
 # | `temporal_attn_a`, `temporal_attn_v` | `[B, T]` (each row sums to 1) |
 
+# %% tags=["parameters"]
+SCALE = None  # "test", "lesson" or "paper"; None: $SASR_LITE_SCALE, else "paper" with CUDA, "lesson" without
+
 # %%
 # %matplotlib inline
 import math
@@ -43,15 +46,16 @@ import numpy as np
 import torch
 
 from sasr_lite import SaSRConfig
-from sasr_lite.device import fast_mode, pick_device
+from sasr_lite.device import pick_device
 from sasr_lite.model import TemporalAttention
-from sasr_lite.notebook_utils import cmp
+from sasr_lite.notebook_utils import cmp, sizes
 
-FAST = fast_mode()  # `make test` sets SASR_LITE_FAST=1; set FAST = False for the paper's sizes
+SIZES = sizes(SCALE)  # every size this notebook picks at this scale
 DEVICE = pick_device()
 torch.manual_seed(0)
-config = SaSRConfig.tiny() if FAST else SaSRConfig()
+config = SaSRConfig.tiny()  # the equation checks use small random tensors at every scale
 B, T, D = 2, 10, config.d_model
+print("scale:", SIZES.scale, "| device:", DEVICE)
 
 # %% [markdown]
 # ## By hand, then against the package
@@ -83,21 +87,19 @@ cmp("f_ta == mean over T", f_a_g.mean(dim=1), off_f_ta)
 # ## Against the ground truth
 # The synthetic scenes say which segments each question is about (`question_segments`: where the
 # named instruments sound, where they come in for "first"/"before" questions, every segment for
-# whole-video questions). Three test questions about *part* of the clip, through the model
-# notebook 00 trained: green bands are the asked-about segments, bars the audio and visual
-# weights. In fast mode the model trained for seconds, so the weights stay near $1/T$; notebook 09
-# measures this over the whole test split.
+# whole-video questions). Three test questions about *part* of the clip, through the lesson model
+# (trained by notebook 08, or here if it has not run): green bands are the asked-about segments,
+# bars the audio and visual weights, the dashed line uniform $1/T$. Notebook 09 measures the same
+# thing over the whole test split ("temporal mass").
 
 # %%
-from sasr_lite.notebook_utils import load_or_train, sizes, synthetic_benchmark
+from sasr_lite.notebook_utils import lesson_model, synthetic_benchmark
 from sasr_lite.probe import Probe
 from sasr_lite.synth.ground_truth import question_segments
 from sasr_lite.train import load_data
 
-SIZES = sizes(FAST)
 data = load_data(synthetic_benchmark(SIZES.synth_size), splits=("train", "val", "test"))
-model, _ = load_or_train(SIZES.runs / "quickstart", data, SIZES.model,
-                         SIZES.quick.replace(device=str(DEVICE)))
+model, _ = lesson_model(SIZES, data)  # trained by notebook 08 (or now, if it has not run)
 probe = Probe(model, data, "test")
 
 partial = []
@@ -120,3 +122,23 @@ for ax, (video_id, record) in zip(axes, partial[:3]):
 axes[0].legend(fontsize=8)
 plt.tight_layout()
 plt.show()
+
+# %% [markdown]
+# What to look for: the audio bars of the lesson model sit on the dashed line. Its audio temporal
+# attention stays uniform after training, not just after short training (notebook 09 measures its
+# "temporal mass" at the uniform rate over the whole test split). The equations explain it:
+# $f^g_A = \mathrm{FC}(\mathrm{CrossAttn}(f^s_A, G^{a\prime}))$ has no residual, so every segment's
+# $f^g_{a,t}$ is a mixture of the same 22 token vectors and changes little from segment to segment;
+# $q \cdot f^g_{a,t}$ is then almost the same for every $t$, and so is the softmax. The visual branch
+# reads $f^{sa}_V$, which carries each segment's attended map, so it has more to choose from.
+
+# %% [markdown]
+# ## Paper vs kit
+# Where the kit's computation departs from the paper's equations for this block (§3.1, §3.5):
+#
+# * **The question vector.** The paper takes the LSTM's final hidden state; the kit (like AVST
+#   and the official code) concatenates the final hidden and cell states and projects them:
+#   $q = \mathrm{FC}(\tanh([h; c]))$. The LSTM stops at the last word instead of reading on
+#   through the `<pad>` tokens as the official encoder does.
+# * **No weights in the attention.** As the paper's equation: $\mathrm{softmax}(q F^\top / \sqrt{D})\,F$.
+#   The official code uses two 4-head `nn.MultiheadAttention` layers here (1.05 M parameters each).

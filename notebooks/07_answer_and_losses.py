@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: -all
+#     cell_metadata_filter: tags,-all
 #     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
 #     text_representation:
 #       extension: .py
@@ -39,21 +39,25 @@
 # | $L_{reg}$ | token logits `[C, C]` | token $i$ is class $i$ | 03 |
 # | $L_{match}$ | match logits `[B, T, 2]` ×2 | 1 for the true video, 0 for another video's maps | 05 |
 
+# %% tags=["parameters"]
+SCALE = None  # "test", "lesson" or "paper"; None: $SASR_LITE_SCALE, else "paper" with CUDA, "lesson" without
+
 # %%
 # %matplotlib inline
 import torch
 import torch.nn.functional as F
 
 from sasr_lite import SaSRConfig
-from sasr_lite.device import fast_mode, pick_device
+from sasr_lite.device import pick_device
 from sasr_lite.model import AnswerHead
-from sasr_lite.notebook_utils import cmp
+from sasr_lite.notebook_utils import cmp, sizes
 
-FAST = fast_mode()  # `make test` sets SASR_LITE_FAST=1; set FAST = False for the paper's sizes
+SIZES = sizes(SCALE)  # every size this notebook picks at this scale
 DEVICE = pick_device()
 torch.manual_seed(0)
-config = SaSRConfig.tiny() if FAST else SaSRConfig()
+config = SaSRConfig.tiny()  # the equation checks use small random tensors at every scale
 B, T, D, A = 4, 10, config.d_model, config.num_answers
+print("scale:", SIZES.scale, "| device:", DEVICE)
 
 # %% [markdown]
 # ## The answer head by hand
@@ -115,10 +119,24 @@ for name, mine in dict(avqa=L_avqa, source=L_source, reg=L_reg, match=L_match, t
     cmp(f"L_{name}", mine, losses[name])
 
 # %% [markdown]
-# How big is each term at initialisation? $L_{avqa} \approx \ln A$ (a uniform guess over the
-# answers), $L_{reg} \approx \ln C$, $L_{match} \approx 2 \ln 2$ (two coin flips) and $L_{source}$
-# about $2 \ln 2$ too. With $\lambda = 0.5$ the three auxiliary terms together start out larger than
-# the answer loss they support, which is worth remembering when reading the training curves in notebook 08.
+# How big is each term at initialisation? A uniform guess over $A$ answers gives
+# $L_{avqa} \approx \ln A$, and a token classifier that cannot yet tell the $C$ tokens apart gives
+# $L_{reg} \approx \ln C$. $L_{match}$ is two cross-entropies of a 2-way guess, so
+# $\approx 2 \ln 2 = 1.386$ (notebook 08 shows it sitting there until the match head learns).
+# $L_{source}$ is two binary cross-entropies, one per modality, each averaged over the $C$ presence
+# logits: with logits near 0 each is near $\ln 2$, so the sum starts near $2 \ln 2$, a little above
+# it because the random logits are not exactly 0. Whether the weighted auxiliary terms outweigh
+# the answer loss depends on $A$: the cell prints both sides for this model.
+
+# %%
+import math
+
+aux = sum(getattr(config, f"lambda_{n}") * losses[n].item() for n in ("source", "reg", "match"))
+print(f"L_avqa {losses['avqa'].item():.3f} (ln A = {math.log(A):.3f}) | L_reg {losses['reg'].item():.3f} "
+      f"(ln C = {math.log(config.num_tokens):.3f}) | L_match {losses['match'].item():.3f} | "
+      f"L_source {losses['source'].item():.3f} (2 ln 2 = {2 * math.log(2):.3f})")
+print(f"weighted auxiliary terms {aux:.3f} vs L_avqa {losses['avqa'].item():.3f} with A = {A} answers; "
+      f"with MUSIC-AVQA's 42 answers L_avqa would start near ln 42 = {math.log(42):.3f}")
 
 # %%
 import matplotlib.pyplot as plt
@@ -130,3 +148,14 @@ ax.barh(names, [weights[n] * losses[n].item() for n in names], color="tab:blue")
 ax.set_xlabel("contribution to L at initialisation (weight × loss)")
 ax.invert_yaxis()
 plt.show()
+
+# %% [markdown]
+# ## Paper vs kit
+# Where the kit's computation departs from the paper's equations for this block (§3.6):
+#
+# * **The visual shortcut uses $f^{sa}_V$.** The paper adds the time-mean of $f^g_V$ to the
+#   visual summary; the kit adds the time-mean of $f^{sa}_V$, the vectors the temporal attention
+#   itself reads, so the shortcut and the attended summary live in the same space (as in AVST).
+# * **Dropout before the classifier** (`SaSRConfig.dropout`, 0.1): not in the paper's equation.
+# * **Loss weights.** As the paper: $\lambda = 0.5$ for all three auxiliary losses. $L_{match}$ is
+#   the sum of the positive and negative cross-entropies, as written in notebook 05.

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: -all
+#     cell_metadata_filter: tags,-all
 #     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
 #     text_representation:
 #       extension: .py
@@ -33,33 +33,40 @@
 # the answer change with the question. A typed question is tokenised like the annotations; words
 # the train split never used become `<unk>` and are listed.
 
+# %% tags=["parameters"]
+SCALE = None  # "test", "lesson" or "paper"; None: $SASR_LITE_SCALE, else "paper" with CUDA, "lesson" without
+DATA = None  # a MUSIC-AVQA folder prepared by data_scripts/; None: $SASR_LITE_DATA, else the synthetic benchmark
+
 # %%
 # %matplotlib inline
 import numpy as np
 from IPython.display import display
 
-from sasr_lite.device import fast_mode, pick_device
-from sasr_lite.notebook_utils import load_or_train, sizes, synthetic_benchmark
+from sasr_lite.device import pick_device
+from sasr_lite.notebook_utils import check_trained_on, lesson_model, notebook_data, run_root, sizes
 from sasr_lite.probe import Probe, ProbePanel
 from sasr_lite.train import load_data
 
-FAST = fast_mode()  # `make test` sets SASR_LITE_FAST=1; set FAST = False for the paper's recipe
 DEVICE = pick_device()
-SIZES = sizes(FAST)
-DATA = synthetic_benchmark(SIZES.synth_size)
-RUN = SIZES.runs / "sasr"  # written by notebook 08 (trained here if absent)
-data = load_data(DATA, splits=("train", "val", "test"))
-model, _ = load_or_train(RUN, data, SIZES.model, SIZES.train.replace(device=str(DEVICE)))
+SIZES = sizes(SCALE)
+data = load_data(notebook_data(SIZES, DATA), splits=("train", "val", "test"))
+model, _ = lesson_model(SIZES, data)  # notebook 08's model (trained here if absent)
+print("scale:", SIZES.scale, "| device:", DEVICE, "| data:", data.root)
+print(check_trained_on(run_root(SIZES, data) / "sasr", data))
 
 # %% [markdown]
 # ## The panel
 # Pick a video and one of its questions, or type a question and press Enter; move the slider to
-# step through the segments. (The figure updates in a live kernel; a static copy is shown below.)
+# step through the segments. The panel needs a live kernel (and a trusted notebook); below it, a
+# static picture of its first state, which shows wherever the notebook is opened.
 
 # %%
+from IPython.display import Image
+
 probe = Probe(model, data, "test")
 panel = ProbePanel(probe)
 display(panel.widget)
+display(Image(panel.png()))  # the static copy
 
 # %% [markdown]
 # ## Driving it from code
@@ -70,7 +77,7 @@ display(panel.widget)
 # %%
 # NBVAL_CHECK_OUTPUT
 print("controls:", [w.description for w in (panel.video, panel.question, panel.typed, panel.segment)])
-print("segments:", panel.segment.min, "to", panel.segment.max, "| videos:", len(probe.video_ids))
+print("segments:", panel.segment.min, "to", panel.segment.max)
 
 # %%
 before = panel.spatial_image.get_array().copy()
@@ -82,11 +89,11 @@ panel.typed.value = "Is there a violin sound?"
 print(f"{panel.result.question}? -> {panel.result.prediction}  (unknown words: {panel.result.unknown_words or 'none'})")
 for word, p in panel.result.top(3):
     print(f"  {word:<16} {p:.2f}")
-panel.figure
+Image(panel.png())
 
 # %% [markdown]
-# **Try:** in fast mode the model trained for seconds, so the maps are close to their initial
-# state. Run notebook 08 with `FAST = False` (a GPU helps), come back, and look for segments where
-# the spatial peak sits on the sounding instrument, and for "first"/"last" questions whose
-# temporal weights follow the green bands. Which question types does the model get right when its
-# attention is wrong?
+# **Try:** look for segments where the spatial peak (cyan cross) sits on the sounding instrument
+# (white outline), and for "first"/"last" questions whose temporal weights follow the green bands.
+# Which question types does the model get right when its attention is wrong? At the test scale
+# the model trained for seconds, so its maps stay close to their initial state; the committed
+# outputs show the lesson model.

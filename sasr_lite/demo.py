@@ -15,8 +15,10 @@
 To finish in minutes on two CPU cores the demo uses a reduced model width (DEMO_MODEL:
 d_model = word_dim = 128 instead of 512; every block and loss is the paper's) and a short,
 faster schedule (DEMO_TRAIN) instead of the paper's 80 epochs at lr 1e-4, whose batches keep up
-to 8 questions of a video together so the video path runs once for them. With
-SASR_LITE_FAST=1 it runs on the tiny benchmark with the tiny model (a smoke test).
+to 8 questions of a video together so the video path runs once for them. At the test scale
+(SASR_LITE_SCALE=test, as `make test` sets) it runs on the tiny benchmark with the tiny model (a
+smoke test). The notebooks' lesson scale uses the same benchmark and model width (LESSON_TRAIN,
+LESSON_ABLATION).
 """
 
 from __future__ import annotations
@@ -34,14 +36,20 @@ import torch
 from sasr_lite.config import SaSRConfig
 from sasr_lite.data.files import read_json, write_json_atomic, write_text_atomic
 from sasr_lite.data.taxonomy import INSTRUMENTS
-from sasr_lite.device import fast_mode
+from sasr_lite.scale import resolve_scale
 from sasr_lite.train import TrainConfig, TrainData, load_data, train
 
 DEMO_MODEL = SaSRConfig(d_model=128, word_dim=128)
 # group=8: batches of 32 questions about ~4-6 videos, so the video path runs ~6x less often
 DEMO_TRAIN = TrainConfig(epochs=9, batch_size=32, lr=5e-4, step_size=16, gamma=0.3, group=8, tensorboard=False)
-FAST_MODEL = SaSRConfig.tiny()
-FAST_TRAIN = TrainConfig(epochs=2, batch_size=16, lr=3e-3, step_size=100, max_batches=4, tensorboard=False)
+# The notebooks' lesson scale (notebook_utils.sizes). The lesson model: the demo's recipe one epoch
+# shorter, on both cores (one model: two threads; the demo trains its two models one per core).
+# Each of notebook 10's 18 ablation runs (two at a time, one per core) gets a third of that, without
+# per-epoch validation: enough to move well above the answer prior, not enough to converge.
+LESSON_TRAIN = DEMO_TRAIN.replace(epochs=8, num_threads=2)
+LESSON_ABLATION = DEMO_TRAIN.replace(epochs=3, eval_every=0, progress=False)
+SMOKE_MODEL = SaSRConfig.tiny()
+SMOKE_TRAIN = TrainConfig(epochs=2, batch_size=16, lr=3e-3, step_size=100, max_batches=4, tensorboard=False)
 ABLATION = "SaSR-Net w/o SLT & SaSR"
 
 
@@ -79,12 +87,12 @@ def ensure_benchmark(root: Path, size: str | int, seed: int = 0) -> Path:
     return root
 
 
-def _baselines(data: TrainData, seed: int, fast: bool) -> dict[str, dict[int, str]]:
+def _baselines(data: TrainData, seed: int, smoke: bool) -> dict[str, dict[int, str]]:
     from sasr_lite.baselines import AnswerPrior, QuestionOnly
 
     train_records, test_records = data.records["train"], data.records["test"]
     prior = AnswerPrior().fit(train_records)
-    question_only = QuestionOnly(data.question_vocab, data.answer_vocab, epochs=1 if fast else 4,
+    question_only = QuestionOnly(data.question_vocab, data.answer_vocab, epochs=1 if smoke else 4,
                                  batch_size=64, lr=2e-3, d_model=64, seed=seed).fit(train_records)
     return {"answer prior": prior.predict(test_records), "question only": question_only.predict(test_records)}
 
@@ -141,17 +149,17 @@ def _train_and_evaluate(name: str, model_config: SaSRConfig, config: TrainConfig
     return result.history, evaluate_split(result.model, data, "test", name)
 
 
-def run_demo(data_dir: Path, out: Path, seed: int = 0, epochs: int | None = None, fast: bool | None = None) -> dict:
+def run_demo(data_dir: Path, out: Path, seed: int = 0, epochs: int | None = None, smoke: bool | None = None) -> dict:
     """The whole demo; returns the results dict also written to ``out/results.json``."""
     from sasr_lite.evaluate import accuracy_table, attention_table, format_table, markdown_table
 
     start = time.perf_counter()
-    fast = fast_mode() if fast is None else fast
-    model_config, config = (FAST_MODEL, FAST_TRAIN) if fast else (DEMO_MODEL, DEMO_TRAIN)
+    smoke = resolve_scale() == "test" if smoke is None else smoke
+    model_config, config = (SMOKE_MODEL, SMOKE_TRAIN) if smoke else (DEMO_MODEL, DEMO_TRAIN)
     # one thread per process: the two models train side by side, one per core (on a busy
     # machine two threads per process were up to 6x slower than one, from OpenMP contention)
     config = config.replace(seed=seed, epochs=epochs or config.epochs, num_threads=1, progress=False)
-    ensure_benchmark(data_dir, "tiny" if fast else "small", seed=0)
+    ensure_benchmark(data_dir, "tiny" if smoke else "small", seed=0)
     instruments = read_json(data_dir / "synth.json", "synth.json")["instruments"]
     data = load_data(data_dir, splits=("train", "val", "test"))
     counts = {s: len(r) for s, r in data.records.items()}
@@ -170,7 +178,7 @@ def run_demo(data_dir: Path, out: Path, seed: int = 0, epochs: int | None = None
         threads = torch.get_num_threads()
         torch.set_num_threads(1)  # the baselines share the cores with the two trainings
         try:
-            baselines = _baselines(data, seed, fast)
+            baselines = _baselines(data, seed, smoke)
         finally:
             torch.set_num_threads(threads)
         rows = [accuracy_table(data.records["test"], preds, name) for name, preds in baselines.items()]
@@ -269,14 +277,14 @@ def _report(results: dict, table: pd.DataFrame, attention: pd.DataFrame, templat
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", type=Path, default=None,
-                        help="benchmark folder (default data/synth_small, or data/synth_tiny with SASR_LITE_FAST=1)")
+                        help="benchmark folder (default data/synth_small, or data/synth_tiny with SASR_LITE_SCALE=test)")
     parser.add_argument("--out", type=Path, default=Path("runs/demo"), help="output folder (default runs/demo)")
     parser.add_argument("--seed", type=int, default=0, help="training seed (the benchmark is always seed 0)")
     parser.add_argument("--epochs", type=int, default=None, help=f"override the demo's {DEMO_TRAIN.epochs} epochs")
 
 
 def run(args: argparse.Namespace) -> int:
-    fast = fast_mode()
-    data_dir = args.data or Path("data/synth_tiny" if fast else "data/synth_small")
-    run_demo(data_dir, args.out, seed=args.seed, epochs=args.epochs, fast=fast)
+    smoke = resolve_scale() == "test"
+    data_dir = args.data or Path("data/synth_tiny" if smoke else "data/synth_small")
+    run_demo(data_dir, args.out, seed=args.seed, epochs=args.epochs, smoke=smoke)
     return 0

@@ -22,7 +22,3 @@ def autocast(device: torch.device):
         return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
     return contextlib.nullcontext()
 
-
-def fast_mode() -> bool:
-    """True when SASR_LITE_FAST=1 (set by `make test`): notebooks and demos pick tiny sizes."""
-    return os.environ.get("SASR_LITE_FAST", "0") not in ("", "0", "false", "False")

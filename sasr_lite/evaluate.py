@@ -7,8 +7,10 @@ right at batch size 1). Accuracy is reported in the layout of the paper's Table 
 Location, Counting, Comparative, Temporal, Avg}, then the overall Avg. A group's Avg is over all
 of its questions (weighted by count, as AVST's test code computes it), not a mean of subtypes.
 
-Also the `sasr-lite eval` subcommand: a checkpoint and a split -> tables written with the
-annotation release recorded.
+Also seeded bootstrap intervals (`bootstrap_table`, and `paired_bootstrap` for two runs on the
+same questions), the per-template answer-prior floor (`prior_accuracy`, `prior_warning`), and the
+`sasr-lite eval` subcommand: a checkpoint and a split -> tables written with the annotation
+release recorded (``--ci`` adds the intervals).
 """
 
 from __future__ import annotations
@@ -22,10 +24,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from sasr_lite.data.annotations import QARecord
+from sasr_lite.baselines import AnswerPrior
+from sasr_lite.data.annotations import QARecord, load_annotations
 from sasr_lite.data.files import write_json_atomic, write_text_atomic
 from sasr_lite.data.taxonomy import GROUPS, SUBTYPES, TEMPLATES
 from sasr_lite.device import autocast
+from sasr_lite.paper import paper_number
 
 AVG = "Avg"
 OVERALL = "Overall"
@@ -36,6 +40,7 @@ TABLE_COLUMNS = pd.MultiIndex.from_tuples(
 )
 
 # Published MUSIC-AVQA test accuracies (DESIGN.md section 4), in percent.
+_SASR_OVERALL = paper_number("full_model_table2")  # Table 2's baseline + its both-blocks gain
 PUBLISHED = {
     # AVST (Li et al., CVPR 2022), the project's own numbers on the updated release
     "AVST (published; json_update release)": {
@@ -46,8 +51,10 @@ PUBLISHED = {
         ("Audio-Visual", "Temporal"): 65.82, ("Audio-Visual", AVG): 69.53,
         (OVERALL, AVG): 71.59,
     },
-    # SaSR-Net paper: only the overall and audio averages are known here; release not stated
-    "SaSR-Net (paper; release not stated)": {("Audio", AVG): 73.56, (OVERALL, AVG): 74.21},
+    # SaSR-Net paper (sasr_lite.paper): its text states the audio average; the overall is inferred
+    f"SaSR-Net (paper; overall inferred {_SASR_OVERALL.formula}; release not stated)": {
+        ("Audio", AVG): paper_number("audio_avg").value, (OVERALL, AVG): _SASR_OVERALL.value,
+    },
 }
 
 
@@ -98,21 +105,25 @@ def correctness(records: Sequence[QARecord], predictions: Mapping[int, str] | pd
 
 
 # --- Table 1 ------------------------------------------------------------------------------------
+def _column_masks(rows: pd.DataFrame) -> np.ndarray:
+    """[C, N] bool: which of the N ``rows`` (with group and subtype columns) fall in each of the
+    C Table 1 columns, in TABLE_COLUMNS order (the overall Avg holds every row)."""
+    group, subtype = rows["group"].to_numpy(), rows["subtype"].to_numpy()
+    masks = []
+    for g, s in TABLE_COLUMNS:
+        if g == OVERALL:
+            masks.append(np.ones(len(rows), dtype=bool))
+        elif s == AVG:
+            masks.append(group == g)
+        else:
+            masks.append((group == g) & (subtype == s))
+    return np.stack(masks)
+
+
 def _table_row(rows: pd.DataFrame, value) -> dict:
     """``value(frame)`` for each Table 1 column's subset of ``rows``; NaN for an empty subset."""
-    def cell(subset: pd.DataFrame) -> float:
-        return value(subset) if len(subset) else float("nan")
-
-    out = {}
-    for group, subtype in TABLE_COLUMNS:
-        if group == OVERALL:
-            subset = rows
-        elif subtype == AVG:
-            subset = rows[rows["group"] == group]
-        else:
-            subset = rows[(rows["group"] == group) & (rows["subtype"] == subtype)]
-        out[(group, subtype)] = cell(subset)
-    return out
+    return {column: value(rows[mask]) if mask.any() else float("nan")
+            for column, mask in zip(TABLE_COLUMNS, _column_masks(rows))}
 
 
 def accuracy_table(
@@ -185,6 +196,166 @@ def markdown_table(table: pd.DataFrame, digits: int = 1) -> str:
              "|---|" + "---:|" * len(table.columns)]
     lines += ["| " + str(name) + " | " + " | ".join(cell(v) for v in row) + " |" for name, row in table.iterrows()]
     return "\n".join(lines)
+
+
+# --- uncertainty: bootstrap intervals and the answer-prior floor --------------------------------
+def bootstrap_indices(n: int, n_boot: int = 1000, seed: int = 0) -> np.ndarray:
+    """[n_boot, n] int32 positions of n questions drawn with replacement, from
+    ``np.random.default_rng(seed)``.
+
+    The single resampling scheme of `bootstrap_table` and `paired_bootstrap`, public so that an
+    interval can be recomputed by hand from the same draws.
+    """
+    if n < 1 or n_boot < 1:
+        raise ValueError(f"bootstrap needs n >= 1 questions and n_boot >= 1 resamples, got {n} and {n_boot}")
+    return np.random.default_rng(seed).integers(0, n, size=(n_boot, n), dtype=np.int32)
+
+
+def _draw_counts(indices: np.ndarray) -> np.ndarray:
+    """[R, N] float32: how often each of the N questions is drawn in each of the R resamples."""
+    r, n = indices.shape
+    offsets = (indices + n * np.arange(r, dtype=np.int64)[:, None]).ravel()  # one bincount for all rows
+    return np.bincount(offsets, minlength=r * n).reshape(r, n).astype(np.float32)  # small integers: exact
+
+
+def _column_accuracy(correct: np.ndarray, masks: np.ndarray, draws: np.ndarray) -> np.ndarray:
+    """Accuracy (%) of each Table 1 column in each resample: [R, C].
+
+    ``correct`` [N] bool, or the share of runs that got each question right (`paired_bootstrap_runs`),
+    ``masks`` [C, N] bool (`_column_masks`), ``draws`` [R, N] counts (`_draw_counts`; a row of ones
+    is the sample itself). A column's accuracy is the mean over the drawn questions that fall in
+    it; NaN where a resample draws none of them.
+    """
+    right = draws @ (masks * correct).T.astype(np.float32)  # [R, C]
+    total = draws @ masks.T.astype(np.float32)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return 100.0 * right.astype(np.float64) / total
+
+
+def _percentile_interval(samples: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """Central ``level`` percentile interval per column of ``samples`` [R, C], ignoring NaN
+    resamples; NaN for a column with none."""
+    if not 0 < level < 1:
+        raise ValueError(f"level must lie strictly between 0 and 1, got {level}")
+    tail = 50.0 * (1 - level)
+    bounds = np.full((2, samples.shape[1]), np.nan)
+    seen = ~np.isnan(samples).all(axis=0)
+    if seen.any():
+        bounds[:, seen] = np.nanpercentile(samples[:, seen], [tail, 100.0 - tail], axis=0)
+    return bounds[0], bounds[1]
+
+
+def bootstrap_table(
+    records: Sequence[QARecord],
+    predictions: Mapping[int, str] | pd.DataFrame,
+    name: str = "model",
+    n_boot: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Accuracy (%) per Table 1 column with a seeded percentile-bootstrap interval.
+
+    Plain, unstratified resampling: each of ``n_boot`` resamples draws all N questions' positions
+    with replacement (`bootstrap_indices`), and a column's accuracy is the mean over the drawn
+    questions that fall in it, so a column's size varies between resamples as it would between
+    test sets. A resample that draws none of a column's questions is left out of that column.
+    Returns three rows with MultiIndex (name, stat), stat "accuracy" (the point estimate, equal
+    to `accuracy_table`), "low" and "high" (the central ``level`` interval); columns are
+    TABLE_COLUMNS; ``attrs`` hold questions, n_boot, seed and level.
+    """
+    rows = correctness(records, predictions)
+    correct, masks = rows["correct"].to_numpy(), _column_masks(rows)
+    point = _column_accuracy(correct, masks, np.ones((1, len(rows)), np.float32))[0]
+    draws = _draw_counts(bootstrap_indices(len(rows), n_boot, seed))
+    low, high = _percentile_interval(_column_accuracy(correct, masks, draws), level)
+    index = pd.MultiIndex.from_product([[name], ["accuracy", "low", "high"]], names=["model", "stat"])
+    table = pd.DataFrame([point, low, high], index=index, columns=TABLE_COLUMNS)
+    table.attrs.update(questions=len(rows), n_boot=n_boot, seed=seed, level=level)
+    return table
+
+
+def _same_questions(predictions_a, predictions_b) -> None:
+    """Raise ValueError unless both prediction sets hold the same question ids."""
+    ids_a, ids_b = set(_prediction_map(predictions_a)), set(_prediction_map(predictions_b))
+    if ids_a != ids_b:
+        only_a, only_b = sorted(ids_a - ids_b), sorted(ids_b - ids_a)
+        raise ValueError(f"the two prediction sets cover different questions: ids only in A: {len(only_a)} "
+                         f"(e.g. {only_a[:5]}); ids only in B: {len(only_b)} (e.g. {only_b[:5]})")
+
+
+def paired_bootstrap(
+    records: Sequence[QARecord],
+    predictions_a: Mapping[int, str] | pd.DataFrame,
+    predictions_b: Mapping[int, str] | pd.DataFrame,
+    n_boot: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Accuracy difference A - B (percentage points) per Table 1 column, with a paired interval.
+
+    Paired: every resample (`bootstrap_indices`, as in `bootstrap_table`) applies the same drawn
+    questions to both runs' per-question correctness, so the variation the two runs share cancels.
+    Returns one row per Table 1 column (TABLE_COLUMNS as the row index) with columns questions,
+    a, b (accuracies, %), delta (a - b), low, high (the central ``level`` interval of the
+    resampled differences) and excludes_zero. Raises ValueError when A and B cover different
+    question ids, or either does not cover ``records`` exactly.
+    """
+    return paired_bootstrap_runs(records, [predictions_a], [predictions_b], n_boot, seed, level)
+
+
+def paired_bootstrap_runs(
+    records: Sequence[QARecord],
+    runs_a: Sequence[Mapping[int, str] | pd.DataFrame],
+    runs_b: Sequence[Mapping[int, str] | pd.DataFrame],
+    n_boot: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """`paired_bootstrap` for two *groups* of runs (e.g. one model variant trained with several
+    seeds against another): each question's correctness is the share of a group's runs that got
+    it right, so A and B are the groups' mean accuracies and the interval resamples questions
+    (the seeds' own spread is what the mean ± std over seeds shows). Same columns as `paired_bootstrap`."""
+    if not runs_a or not runs_b:
+        raise ValueError("paired_bootstrap_runs needs at least one run on each side")
+    for run in [*runs_a[1:], *runs_b]:
+        _same_questions(runs_a[0], run)
+    masks = None
+    shares = []
+    for runs in (runs_a, runs_b):
+        rows = [correctness(records, run) for run in runs]  # each in record order
+        masks = _column_masks(rows[0]) if masks is None else masks
+        shares.append(np.mean([r["correct"].to_numpy() for r in rows], axis=0))
+    a, b = shares
+    everyone = np.ones((1, len(a)), np.float32)
+    draws = _draw_counts(bootstrap_indices(len(a), n_boot, seed))
+    low, high = _percentile_interval(_column_accuracy(a, masks, draws) - _column_accuracy(b, masks, draws), level)
+    out = pd.DataFrame({
+        "questions": masks.sum(axis=1),
+        "a": _column_accuracy(a, masks, everyone)[0],
+        "b": _column_accuracy(b, masks, everyone)[0],
+        "low": low,
+        "high": high,
+    }, index=TABLE_COLUMNS)
+    out.insert(3, "delta", out["a"] - out["b"])
+    out["excludes_zero"] = (out["low"] > 0) | (out["high"] < 0)
+    out.attrs.update(n_boot=n_boot, seed=seed, level=level, runs=(len(runs_a), len(runs_b)))
+    return out
+
+
+def prior_accuracy(train_records: Sequence[QARecord], records: Sequence[QARecord]) -> float:
+    """Overall accuracy (%) on ``records`` of `baselines.AnswerPrior` fit on ``train_records``:
+    what the question templates' train answer frequencies alone score."""
+    predictions = AnswerPrior().fit(train_records).predict(records)
+    return float(accuracy_table(records, predictions)[(OVERALL, AVG)].iloc[0])
+
+
+def prior_warning(accuracy: float, prior: float | None, name: str = "model") -> str | None:
+    """A one-line warning when a model's overall ``accuracy`` (%) does not beat the answer prior's
+    (`prior_accuracy`, %); None when it does, or when ``prior`` is None (no train split at hand)."""
+    if prior is None or accuracy > prior:
+        return None
+    return (f"warning: {name} scores {accuracy:.1f}% overall, not above the per-template answer prior "
+            f"({prior:.1f}%): it has learned nothing beyond the question templates' answer frequencies")
 
 
 # --- running a model ----------------------------------------------------------------------------
@@ -343,6 +514,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--device", default=None, help="cpu, cuda, ... (default: CUDA when present, else CPU)")
     parser.add_argument("--name", default="SaSR-Net", help="row name in the tables")
+    parser.add_argument("--ci", action="store_true",
+                        help="also bootstrap intervals per Table 1 column (printed and written to {split}_ci.csv)")
+    parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for --ci (default 1000)")
+    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed for --ci (default 0)")
 
 
 def load_model(checkpoint: str | Path, device: str | torch.device | None = None):
@@ -377,12 +552,24 @@ def run(args: argparse.Namespace) -> int:
               "(counted wrong)")
     if report.attention:
         print(format_table(attention_table([report])))
+    records = data.records[args.split]
+    if args.ci:
+        ci = bootstrap_table(records, report.predictions.frame, args.name, args.n_boot, args.seed)
+        print(f"percentile bootstrap, {args.n_boot} resamples of the {len(records)} questions, seed {args.seed}:")
+        print(format_table(ci))
+        write_text_atomic(out / f"{args.split}_ci.csv", ci.to_csv())
+    # the answer prior needs the train split, which this run does not load
+    train_file = args.data / "avqa-train.json"
+    prior = prior_accuracy(load_annotations(train_file), records) if train_file.is_file() else None
+    warning = prior_warning(float(report.table[(OVERALL, AVG)].iloc[0]), prior, args.name)
+    if warning:
+        print(warning)
     write_text_atomic(out / f"{args.split}_table.csv", table.to_csv())
     write_text_atomic(out / f"{args.split}_templates.csv", report.templates.to_csv())
     write_text_atomic(out / f"{args.split}_predictions.csv", report.predictions.frame.to_csv(index=False))
     write_json_atomic(out / f"{args.split}_results.json", {
         **report.summary(), "checkpoint": str(args.checkpoint), "epoch": ckpt.epoch,
-        "train_release": ckpt.release, "annotations": described,
+        "train_release": ckpt.release, "annotations": described, "prior_accuracy": prior, "warning": warning,
     })
     print(f"wrote {out}")
     return 0

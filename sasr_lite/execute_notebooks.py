@@ -1,13 +1,15 @@
 """Sync every jupytext pair and execute the notebooks in place, so committed .ipynb carry outputs.
 
-    make notebooks                                           # the same as the first line below
-    .venv/bin/python -m sasr_lite.execute_notebooks          # all notebooks, fast mode (what nbval checks)
+    make notebooks                                           # --fresh at the lesson scale: the committed outputs
+    .venv/bin/python -m sasr_lite.execute_notebooks          # all notebooks, lesson scale (CPU minutes)
     .venv/bin/python -m sasr_lite.execute_notebooks 03 05    # only notebooks whose name starts with 03 / 05
-    .venv/bin/python -m sasr_lite.execute_notebooks --full   # full sizes (a course run, GPU advised)
+    .venv/bin/python -m sasr_lite.execute_notebooks --scale paper  # the paper's sizes (a course run on a GPU)
     .venv/bin/python -m sasr_lite.execute_notebooks --sync-only  # resync the pairs, execute nothing
-    .venv/bin/python -m sasr_lite.execute_notebooks --fresh  # first delete notebooks/runs/<mode> (as in CI)
+    .venv/bin/python -m sasr_lite.execute_notebooks --fresh  # first delete notebooks/runs/<scale> (as on a clean clone)
 
-Run it from the repository root (``--dir`` points elsewhere).
+Run it from the repository root (``--dir`` points elsewhere). The scale reaches each kernel as
+``SASR_LITE_SCALE`` and is recorded in the notebook's metadata (``metadata.sasr_lite.scale``), so
+a test can tell which scale the committed outputs come from.
 
 The .py (py:percent) file is the source a reviewer edits; `jupytext --sync` takes the input cells
 from whichever file of a pair was modified last. Notebooks run in order (08 writes the checkpoint
@@ -23,6 +25,8 @@ import shutil
 import sys
 import time
 from pathlib import Path
+
+from sasr_lite.scale import SCALES
 
 
 def notebook_scripts(folder: Path, prefixes: list[str]) -> list[Path]:
@@ -41,8 +45,9 @@ def sync(path: Path) -> None:
     jupytext_cli(["--sync", "--quiet", str(path)])
 
 
-def execute(ipynb: Path, timeout: int) -> float:
-    """Run one notebook top to bottom in a fresh kernel and write it back atomically."""
+def execute(ipynb: Path, timeout: int, scale: str) -> float:
+    """Run one notebook top to bottom in a fresh kernel at ``scale``, record the scale and the
+    seconds it took in its metadata, and write it back atomically."""
     import nbformat
     from nbclient import NotebookClient
 
@@ -57,6 +62,7 @@ def execute(ipynb: Path, timeout: int) -> float:
     start = time.perf_counter()
     client.execute()
     elapsed = time.perf_counter() - start
+    nb.metadata["sasr_lite"] = {"scale": scale, "seconds": round(elapsed, 1)}
     tmp = ipynb.with_suffix(".ipynb.tmp")
     nbformat.write(nb, tmp)
     os.replace(tmp, ipynb)
@@ -66,20 +72,20 @@ def execute(ipynb: Path, timeout: int) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("prefixes", nargs="*", help="only notebooks whose file name starts with these")
-    parser.add_argument("--full", action="store_true", help="full sizes instead of fast mode")
+    parser.add_argument("--scale", choices=SCALES, default="lesson", help="test, lesson (default) or paper")
     parser.add_argument("--sync-only", action="store_true", help="resync pairs without executing")
     parser.add_argument("--fresh", action="store_true",
-                        help="delete this mode's checkpoints (notebooks/runs/fast or full) first, as on a fresh clone")
+                        help="delete this scale's checkpoints (notebooks/runs/<scale>) first, as on a fresh clone")
     parser.add_argument("--timeout", type=int, default=900, help="seconds per cell (default 900)")
     parser.add_argument("--dir", type=Path, default=Path("notebooks"), help="notebook folder (default notebooks)")
     args = parser.parse_args(argv)
 
-    # The kernel inherits this environment: fast mode unless --full; the inline backend, not Agg.
-    os.environ["SASR_LITE_FAST"] = "0" if args.full else "1"
+    # The kernel inherits this environment: the scale; the inline backend, not Agg.
+    os.environ["SASR_LITE_SCALE"] = args.scale
     os.environ.pop("MPLBACKEND", None)
     folder = args.dir.resolve()
     if args.fresh and not args.sync_only:
-        shutil.rmtree(folder / "runs" / ("full" if args.full else "fast"), ignore_errors=True)
+        shutil.rmtree(folder / "runs" / args.scale, ignore_errors=True)
 
     total = 0.0
     for script in notebook_scripts(folder, args.prefixes):
@@ -88,12 +94,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.sync_only:
             print(f"synced   {script.stem}")
             continue
-        elapsed = execute(ipynb, args.timeout)
+        elapsed = execute(ipynb, args.timeout, args.scale)
         total += elapsed
         sync(ipynb)  # the executed .ipynb is now the newer file: rewrite its .py twin from it
         print(f"executed {script.stem:<32} {elapsed:6.1f} s")
     if not args.sync_only:
-        print(f"total {total:.1f} s ({'full' if args.full else 'fast'} mode)")
+        print(f"total {total:.1f} s ({args.scale} scale)")
     return 0
 
 

@@ -3,17 +3,18 @@
 - `cmp(name, derived, package)`: a notebook re-derives a block in a few lines of tensor code and
   checks the package gives the same numbers. The printed line is stable across machines (it names
   the tolerance, not the float difference), so the cell can carry ``# NBVAL_CHECK_OUTPUT``.
-- `sizes(fast)`: every size a notebook picks (model, data, the three training runs), so full mode
-  is one variable away (``FAST = sasr_lite.device.fast_mode()``).
-- `synthetic_benchmark(size)`: ``notebooks/data/synth-<size>``, generated once (and again when the
-  generator's code changes).
-- `load_or_train(run_dir, ...)`: reuse a finished checkpoint written with the same settings,
-  else train (notebook 00 writes ``SIZES.runs / "quickstart"``, 08 ``SIZES.runs / "sasr"``).
+- `sizes(scale)`: every size a notebook picks at the test, lesson or paper scale (`sasr_lite.scale`).
+- `notebook_data(sizes, DATA)`: the DATA parameter, else ``$SASR_LITE_DATA`` (prepared MUSIC-AVQA),
+  else ``notebooks/data/synth-<size>``, generated once (and again when the generator's code changes).
+- `lesson_model(sizes, data)`: the one trained model every notebook shows (``runs/<scale>/sasr``),
+  trained by the first notebook that needs it; `load_or_train` / `load_or_train_many` reuse a
+  finished checkpoint written with the same settings, else train.
 Paths are relative to the notebooks' working directory (``notebooks/``, as nbval runs them).
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +22,11 @@ import numpy as np
 import torch
 
 from sasr_lite.config import SaSRConfig
+from sasr_lite.device import pick_device
+from sasr_lite.scale import resolve_scale
 from sasr_lite.train import TrainConfig
+
+DATA_ENV = "SASR_LITE_DATA"  # a prepared MUSIC-AVQA folder for notebooks 08-11 instead of the synthetic benchmark
 
 
 def _as_tensor(x) -> torch.Tensor:
@@ -45,45 +50,75 @@ def cmp(name: str, derived, package, atol: float = 1e-5, rtol: float = 1e-4) -> 
     print(f"ok  {name:<28} shape {list(a.shape)}  allclose(atol={atol:g})")
 
 
-# --- sizes: fast mode (make test) vs the real thing ------------------------------------------------
+# --- sizes: one set per scale (sasr_lite.scale) -----------------------------------------------------
 @dataclass(frozen=True)
 class NotebookSizes:
-    """Every size a notebook picks, in one place, so full mode is one variable away."""
+    """Every size a notebook picks at one scale, in one place."""
 
-    fast: bool
-    synth_size: str  # synthetic benchmark: "tiny" (60 videos) or "full" (MUSIC-AVQA's scale)
+    scale: str  # "test", "lesson" or "paper"
+    synth_size: str  # synthetic benchmark: "tiny" (60 videos), "small" (1,000) or "full" (MUSIC-AVQA's scale)
     model: SaSRConfig  # vocabulary and answer sizes are replaced by the train split's
-    train: TrainConfig  # notebook 08's run, reused by 09 and 11
-    quick: TrainConfig  # notebook 00's first model
-    ablation: TrainConfig  # each variant of notebook 10
+    train: TrainConfig  # the lesson model: trained by 08 (or the first notebook that needs it), reused by all
+    ablation: TrainConfig  # each variant x seed of notebook 10
     ablation_seeds: tuple[int, ...]
+    baseline_epochs: int  # the question-only baseline of notebook 09
 
     @property
     def runs(self) -> Path:
-        """Where this mode's checkpoints go: ``runs/fast`` or ``runs/full`` (under notebooks/)."""
-        return Path("runs") / ("fast" if self.fast else "full")
+        """Where this scale's checkpoints go: ``runs/test``, ``runs/lesson`` or ``runs/paper`` (under notebooks/)."""
+        return Path("runs") / self.scale
+
+    @property
+    def smoke(self) -> bool:
+        """True at the test scale, whose trained numbers mean nothing (notebooks say so instead of reading them)."""
+        return self.scale == "test"
 
 
-def sizes(fast: bool) -> NotebookSizes:
-    """Fast mode: a tiny model trained for seconds on 60 synthetic videos, a smoke run whose
-    numbers mean nothing. Full mode: the paper's sizes and recipe (section 4.1) on the
-    full-scale synthetic benchmark, meant for a GPU."""
-    if fast:
+def sizes(scale: str | None = None) -> NotebookSizes:
+    """The sizes of ``scale`` (resolved by `sasr_lite.scale.resolve_scale`: None reads $SASR_LITE_SCALE).
+
+    - test: a tiny model trained for seconds on 60 synthetic videos, a smoke run for `make test`.
+    - lesson: the demo's benchmark and model width, and a CPU schedule of a few minutes (LESSON_TRAIN).
+    - paper: the paper's sizes and recipe (section 4.1) on the full-scale synthetic benchmark (GPU).
+    """
+    from sasr_lite.demo import DEMO_MODEL, LESSON_ABLATION, LESSON_TRAIN
+
+    scale = resolve_scale(scale)
+    if scale == "test":
         # seconds of training need a larger learning rate than the paper's 1e-4 to move at all;
         # one thread: a tiny model gains nothing from two, and loses a lot on a busy machine
         train = TrainConfig(epochs=5, lr=3e-3, step_size=4, gamma=0.3, progress=True, tensorboard=False,
                             num_threads=1)
-        return NotebookSizes(
-            fast=True, synth_size="tiny", model=SaSRConfig.tiny(), train=train,
-            quick=train.replace(epochs=2, progress=False),
-            ablation=train.replace(epochs=2, max_batches=7, progress=False), ablation_seeds=(0,),
-        )
+        return NotebookSizes(scale, "tiny", SaSRConfig.tiny(), train,
+                             ablation=train.replace(epochs=2, max_batches=7, progress=False), ablation_seeds=(0,),
+                             baseline_epochs=5)
+    if scale == "lesson":
+        return NotebookSizes(scale, "small", DEMO_MODEL, LESSON_TRAIN, LESSON_ABLATION, ablation_seeds=(0, 1, 2),
+                             baseline_epochs=4)
     train = TrainConfig(tensorboard=False)  # batch 16, 80 epochs, Adam 1e-4, x0.3 every 16 epochs
-    return NotebookSizes(
-        fast=False, synth_size="full", model=SaSRConfig(), train=train,
-        quick=train.replace(epochs=5, progress=False),
-        ablation=train.replace(progress=False), ablation_seeds=(0, 1, 2),
-    )
+    return NotebookSizes(scale, "full", SaSRConfig(), train, train.replace(progress=False), ablation_seeds=(0, 1, 2),
+                         baseline_epochs=30)
+
+
+def notebook_data(sizes: NotebookSizes, data: str | Path | None = None) -> Path:
+    """The benchmark folder a notebook reads: ``data`` (the DATA parameter), else ``$SASR_LITE_DATA``
+    (a MUSIC-AVQA folder prepared by data_scripts/: avqa-{split}.json and store/{split}/), else this
+    scale's synthetic benchmark (generated on first use)."""
+    source = "DATA" if data else DATA_ENV
+    data = data or os.environ.get(DATA_ENV)
+    if not data:
+        return synthetic_benchmark(sizes.synth_size)
+    path = Path(data).expanduser()
+    if not (path / "avqa-train.json").is_file():
+        raise FileNotFoundError(f"{source}={data}: no avqa-train.json there; point it at a folder prepared by "
+                                "data_scripts/prepare_music_avqa.py (avqa-{train,val,test}.json and store/)")
+    return path
+
+
+def run_root(sizes: NotebookSizes, data) -> Path:
+    """This scale's run folder for ``data`` (a `TrainData`): ``runs/<scale>`` on the synthetic benchmark,
+    ``runs/<scale>/<release>`` on real annotations, so the two never share checkpoints."""
+    return sizes.runs if data.release == "synthetic" else sizes.runs / data.release
 
 
 def _generator_fingerprint() -> str:
@@ -117,31 +152,117 @@ def synthetic_benchmark(size: str, root: str | Path = "data", seed: int = 0) -> 
     return path
 
 
+def _reusable(path: Path, data, model_config: SaSRConfig, train_config: TrainConfig):
+    """The model in ``path`` (eval mode, with its Checkpoint) when a finished run wrote it with these
+    configs, vocabularies and train annotations; else None, printing why it is not reused."""
+    from sasr_lite.checkpoint import CheckpointError, load_checkpoint
+    from sasr_lite.evaluate import load_model
+
+    if not path.is_file():
+        return None
+    expected = model_config.replace(
+        question_vocab_size=len(data.question_vocab), num_answers=len(data.answer_vocab))
+    try:
+        ckpt = load_checkpoint(path, model_config=expected, vocabularies=data.vocabularies,
+                               train_config={**train_config.trajectory(), "epochs": train_config.epochs})
+    except CheckpointError as err:
+        print(f"not reusing {path}: " + " ".join(line.strip() for line in str(err).splitlines()[:2]))
+        return None
+    if ckpt.epoch + 1 != train_config.epochs:
+        print(f"not reusing {path}: it stopped after epoch {ckpt.epoch + 1} of {train_config.epochs}")
+        return None
+    trained_on = ckpt.extra.get("annotations", {}).get("train", {}).get("sha256")
+    if trained_on != data.annotations["train"]["sha256"]:
+        print(f"not reusing {path}: it was trained on other annotations than {data.annotations['train']['path']}")
+        return None
+    return load_model(path, train_config.device)
+
+
 def load_or_train(
     run_dir: str | Path, data, model_config: SaSRConfig, train_config: TrainConfig, retrain: bool = False
 ):
     """(model in eval mode, history DataFrame): reuse ``run_dir/checkpoint.pt`` when it was written
-    by a finished run with these configs and vocabularies, else train and write it there."""
+    by a finished run with these configs, vocabularies and train annotations, else train and write it there."""
     import pandas as pd
 
-    from sasr_lite.checkpoint import CheckpointError, load_checkpoint
-    from sasr_lite.evaluate import load_model
     from sasr_lite.train import train
 
     path = Path(run_dir) / "checkpoint.pt"
-    expected = model_config.replace(
-        question_vocab_size=len(data.question_vocab), num_answers=len(data.answer_vocab))
-    if path.is_file() and not retrain:
-        try:
-            ckpt = load_checkpoint(path, model_config=expected, vocabularies=data.vocabularies,
-                                   train_config={**train_config.trajectory(), "epochs": train_config.epochs})
-        except CheckpointError as err:
-            print(f"not reusing {path}: " + " ".join(line.strip() for line in str(err).splitlines()[:2]))
-        else:
-            if ckpt.epoch + 1 == train_config.epochs:
-                model, _ = load_model(path, train_config.device)
-                print(f"loaded {path} (trained {ckpt.epoch + 1} epochs)")
-                return model, pd.DataFrame(ckpt.history)
-            print(f"not reusing {path}: it stopped after epoch {ckpt.epoch + 1} of {train_config.epochs}")
+    found = None if retrain else _reusable(path, data, model_config, train_config)
+    if found is not None:
+        model, ckpt = found
+        print(f"loaded {path} (trained {ckpt.epoch + 1} epochs)")
+        return model, pd.DataFrame(ckpt.history)
     result = train(data, model_config, train_config, out_dir=run_dir)
     return result.model, result.history
+
+
+def lesson_model(sizes: NotebookSizes, data, retrain: bool = False):
+    """(model, history) of the one trained model the notebooks share: ``run_root/sasr``, trained with
+    ``sizes.model`` and ``sizes.train`` by whichever notebook needs it first (with a progress bar),
+    reused by every later one."""
+    device = str(pick_device())
+    return load_or_train(run_root(sizes, data) / "sasr", data, sizes.model, sizes.train.replace(device=device),
+                         retrain=retrain)
+
+
+def check_trained_on(run_dir: str | Path, data) -> str:
+    """Assert the run in ``run_dir`` was trained on ``data``'s train annotations; returns a one-line
+    description of the release (printed by notebooks 09-11, which read notebook 08's model)."""
+    from sasr_lite.checkpoint import load_checkpoint
+
+    ckpt = load_checkpoint(Path(run_dir) / "checkpoint.pt")
+    recorded = ckpt.extra.get("annotations", {}).get("train", {})
+    ours = data.annotations["train"]
+    if recorded.get("sha256") != ours["sha256"]:
+        raise AssertionError(f"{run_dir} was trained on {recorded.get('path')} ({recorded.get('release')}), "
+                             f"not on {ours['path']} ({ours['release']}): retrain it (notebook 08)")
+    return f"annotations: {ours['release']} release, train {ours['records']} questions (sha256 {ours['sha256'][:12]})"
+
+
+@dataclass(frozen=True)
+class Run:
+    """One training run of a notebook's batch (`load_or_train_many`)."""
+
+    run_dir: Path
+    model: SaSRConfig
+    train: TrainConfig
+
+
+def _train_in_subprocess(root: Path, store: Path, run: Run) -> float:
+    """Train ``run`` in this (spawned) process on one thread; returns the seconds it took."""
+    import time
+
+    from sasr_lite.train import load_data, train
+
+    start = time.perf_counter()
+    data = load_data(root, store, splits=("train", "val"))
+    train(data, run.model, run.train.replace(num_threads=1, progress=False, verbose=False), out_dir=run.run_dir)
+    return time.perf_counter() - start
+
+
+def load_or_train_many(runs: list[Run], data, workers: int | None = None) -> list:
+    """The trained models (eval mode) of ``runs``, in order: finished runs are reused (as
+    `load_or_train`), the others trained ``workers`` at a time in separate processes of one thread
+    each (on a CPU two single-thread processes train about twice as fast as one process with two
+    threads; default: one per CPU core, and one at a time on a GPU)."""
+    import multiprocessing
+    import time
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    from sasr_lite.evaluate import load_model
+
+    todo = [r for r in runs if _reusable(r.run_dir / "checkpoint.pt", data, r.model, r.train) is None]
+    if todo:
+        device = pick_device(runs[0].train.device)
+        workers = workers or (1 if device.type == "cuda" else max(1, min(len(todo), os.cpu_count() or 1)))
+        print(f"training {len(todo)} of {len(runs)} runs, {workers} at a time ...", flush=True)
+        start = time.perf_counter()
+        store = data.stores["train"].path.parent
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = {pool.submit(_train_in_subprocess, data.root, store, r): r for r in todo}
+            for done, future in enumerate(as_completed(futures), 1):
+                seconds = future.result()
+                print(f"  [{done}/{len(todo)}] {futures[future].run_dir} ({seconds:.0f} s)", flush=True)
+        print(f"trained in {time.perf_counter() - start:.0f} s", flush=True)
+    return [load_model(r.run_dir / "checkpoint.pt", r.train.device)[0] for r in runs]

@@ -1,4 +1,4 @@
-"""`sasr-lite demo` in fast mode (tiny benchmark, tiny model): every output is written and consistent."""
+"""`sasr-lite demo` at the test scale (tiny benchmark, tiny model): every output is written and consistent."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from sasr_lite.synth.generate import generate
 from sasr_lite.train import load_data
 
 
-def test_fast_demo_writes_the_report_metrics_and_figures(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("SASR_LITE_FAST", "1")
+def test_smoke_demo_writes_the_report_metrics_and_figures(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("SASR_LITE_SCALE", "test")
     data = generate(tmp_path / "tiny", size="tiny", seed=0)
     out = tmp_path / "demo"
     assert cli.main(["demo", "--data", str(data), "--out", str(out)]) == 0

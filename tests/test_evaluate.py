@@ -18,8 +18,10 @@ from sasr_lite.evaluate import (
     TABLE_COLUMNS,
     ModelPredictions,
     accuracy_table,
+    bootstrap_table,
     grade_attention,
     predict,
+    prior_accuracy,
     published_table,
     question_counts,
     template_table,
@@ -178,7 +180,7 @@ def test_eval_command_writes_tables_with_the_release(tiny, tmp_path, capsys):
     config = TrainConfig(epochs=1, batch_size=8, max_batches=2, progress=False, tensorboard=False)
     result = train(tiny, SaSRConfig.tiny(), config, out_dir=tmp_path / "run")
     assert cli.main(["eval", str(result.checkpoint), str(tiny.root), "--split", "test",
-                     "--out", str(tmp_path / "eval")]) == 0
+                     "--out", str(tmp_path / "eval"), "--ci", "--n-boot", "50", "--seed", "3"]) == 0
     printed = capsys.readouterr().out
     assert "Audio-Visual" in printed and "pointing accuracy" in printed
     results = json.loads((tmp_path / "eval" / "test_results.json").read_text())
@@ -189,3 +191,14 @@ def test_eval_command_writes_tables_with_the_release(tiny, tmp_path, capsys):
     predictions = pd.read_csv(tmp_path / "eval" / "test_predictions.csv")
     recount = accuracy_table(tiny.records["test"], predictions)
     assert table.iloc[0].to_numpy() == pytest.approx(recount.iloc[0].to_numpy(), nan_ok=True)
+    # --ci: the bootstrap table of the same predictions, seed and resamples as asked
+    ci = pd.read_csv(tmp_path / "eval" / "test_ci.csv", header=[0, 1], index_col=[0, 1])
+    expected = bootstrap_table(tiny.records["test"], predictions, "SaSR-Net", n_boot=50, seed=3)
+    assert ci.to_numpy() == pytest.approx(expected.to_numpy(), nan_ok=True)
+    assert "percentile bootstrap, 50 resamples" in printed
+    # the answer prior, fit on the train file the eval run does not otherwise load
+    prior = prior_accuracy(tiny.records["train"], tiny.records["test"])
+    assert results["prior_accuracy"] == pytest.approx(prior)
+    overall = results["accuracy"]["Overall/Avg"]
+    assert (results["warning"] is not None) == (overall <= prior)
+    assert (results["warning"] or "") in printed

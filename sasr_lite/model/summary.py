@@ -5,7 +5,9 @@ from __future__ import annotations
 import pandas as pd
 from torch import nn
 
-PAPER_PARAMETERS = 65_117_283
+from sasr_lite.paper import paper_number
+
+PAPER_PARAMETERS = int(paper_number("parameters").value)
 # measured in the official code (DESIGN.md section 4)
 OFFICIAL_RESNET18 = 11_692_648  # an ImageNet ResNet-18 held in the model, unused on pre-extracted features
 OFFICIAL_SOURCE_MODULE = 45_506_895  # two 3-layer transformers + GroupViT-style grouping over 22 tokens

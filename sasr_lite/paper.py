@@ -1,0 +1,166 @@
+"""The SaSR-Net paper's numbers that the kit uses, each with where the paper states it.
+
+One table, `NUMBERS`. A stated entry carries the number exactly as the paper prints it
+(``printed``); an inferred entry (``inferred=True``) is the sum of the stated entries named in
+``from_keys`` and says why in ``note``. Our copy of the paper (shared/paper/sasr-net-paper.txt)
+has the captions of Tables 1-3 but not their bodies: Table 1's only value given in the text is the
+audio-question average, and the ablation numbers come from the §4.3 paragraphs about Tables 2-3.
+
+Two caveats the inferred entries carry: Table 2 and Table 3 imply different full-model scores
+(74.21 and 71.20), and the paper never says whether the ablation accuracy is overall or
+audio-visual accuracy (its text says "AVQA accuracy").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class PaperNumber:
+    """One number from the paper.
+
+    ``unit``: "%" (accuracy), "pp" (percentage points, a difference), or what is counted.
+    ``where``: section / table / sentence of the paper. ``printed``: the number as the paper
+    prints it ("" when inferred). ``from_keys``: for an inferred number, the stated numbers
+    whose sum it is.
+    """
+
+    key: str
+    value: float
+    unit: str
+    what: str
+    where: str
+    printed: str = ""
+    inferred: bool = False
+    from_keys: tuple[str, ...] = ()
+    note: str = ""
+
+    @property
+    def formula(self) -> str:
+        """How an inferred number is computed, e.g. "70.31+3.90"; "" for a stated one."""
+        return "+".join(_STATED[k].printed for k in self.from_keys)
+
+
+def _stated(key: str, printed: str, unit: str, what: str, where: str, note: str = "") -> PaperNumber:
+    """A number the paper states; its value is parsed from ``printed`` so the two cannot disagree."""
+    return PaperNumber(key, float(printed.replace(",", "").replace(" ", "")), unit, what, where, printed, note=note)
+
+
+_SETUP = "§4.1 Experiments Setting, 'Implementation' paragraph"
+_DATA = "§4.1 Experiments Setting, 'Datasets' paragraph (MUSIC-AVQA)"
+_GAINS = "§4.2 Comparison to Prior Work, text after Table 2's caption (the sentence on audio-visual questions)"
+_AVERAGES = "§4.2 Comparison to Prior Work, text (the sentence on average accuracy)"
+_TABLE2 = "§4.3 Ablation Studies, 'Effectiveness of SLT and SaSR' paragraph (the numbers of Table 2)"
+_TABLE3 = "§4.3 Ablation Studies, 'Effectiveness of SA and TA' paragraph (the numbers of Table 3)"
+_GAIN_NOTE = "the paper writes it with a % sign; read as percentage points over AVST's Table 1 value"
+
+_STATED_NUMBERS = (
+    # model size and recipe
+    _stated("parameters", "65,117,283", "parameters", "model size counted with torchinfo", _SETUP,
+            "about 205.24 MB of storage, per the same sentence"),
+    _stated("batch_size", "16", "questions", "training batch size", _SETUP),
+    _stated("epochs", "80", "epochs", "training epochs", _SETUP),
+    _stated("lr", "1e - 4", "", "initial Adam learning rate", _SETUP),
+    _stated("lr_gamma", "0.3", "", "learning-rate decay factor", _SETUP),
+    _stated("lr_step", "16", "epochs", "learning-rate decay period", _SETUP),
+    _stated("loss_lambda", "0.5", "", "each loss weight (lambda_1 = lambda_2 = lambda_3)", _SETUP),
+    _stated("feature_dim", "512", "dimensions", "audio and visual segment features after projection", _SETUP),
+    _stated("word_dim", "512", "dimensions", "word embeddings", _SETUP),
+    _stated("vggish_dim", "128", "dimensions", "VGGish audio features before the linear layer", _SETUP),
+    _stated("segment_stride", "6", "seconds", "one 1-second segment sampled every this many seconds", _SETUP),
+    # the MUSIC-AVQA taxonomy
+    _stated("question_types", "9", "types", "audio-visual question types", _DATA),
+    _stated("templates", "33", "templates", "question templates", _DATA),
+    _stated("instruments", "22", "classes", "instrument categories (one source token each)", _DATA),
+    # MUSIC-AVQA results
+    _stated("audio_avg", "73.56", "%", "SaSR-Net's audio-question average accuracy (Table 1, Audio Avg)",
+            "§4.2 Comparison to Prior Work, text (the sentence on Audio QA)",
+            "the only Table 1 value the text states"),
+    _stated("av_gain_avst_counting", "3.55", "pp", "gain over AVST, audio-visual Counting", _GAINS, _GAIN_NOTE),
+    _stated("av_gain_avst_location", "9.4", "pp", "gain over AVST, audio-visual Location", _GAINS,
+            "the paper calls the type 'Localization'; " + _GAIN_NOTE),
+    _stated("av_gain_avst_comparative", "14.48", "pp", "gain over AVST, audio-visual Comparative", _GAINS, _GAIN_NOTE),
+    _stated("av_gain_avst_temporal", "11.64", "pp", "gain over AVST, audio-visual Temporal", _GAINS, _GAIN_NOTE),
+    _stated("avg_gain_avsd", "9.22", "pp", "average-accuracy gain over AVSD", _AVERAGES, _GAIN_NOTE),
+    _stated("avg_gain_pano_avqa", "7.9", "pp", "average-accuracy gain over Pano-AVQA", _AVERAGES, _GAIN_NOTE),
+    _stated("avg_gain_avst", "5.13", "pp", "average-accuracy gain over AVST", _AVERAGES, _GAIN_NOTE),
+    _stated("avg_gain_pstp_net", "2.09", "pp", "average-accuracy gain over PSTP-Net", _AVERAGES, _GAIN_NOTE),
+    _stated("avg_gain_tjstg", "4.53", "pp", "average-accuracy gain over TJSTG", _AVERAGES, _GAIN_NOTE),
+    # ablations (metric not stated: overall or audio-visual accuracy)
+    _stated("table2_base", "70.31", "%", "accuracy without SLT and SaSR", _TABLE2),
+    _stated("table2_slt", "1.85", "pp", "gain from adding SLT alone", _TABLE2),
+    _stated("table2_sasr", "1.47", "pp", "gain from adding SaSR alone (SLT removed)", _TABLE2),
+    _stated("table2_both", "3.90", "pp", "gain from adding both SLT and SaSR", _TABLE2),
+    _stated("table3_base", "70.17", "%", "accuracy without spatial (SA) and temporal (TA) attention", _TABLE3),
+    _stated("table3_both", "1.03", "pp", "gain from adding both SA and TA", _TABLE3),
+    # AVQA-Yang
+    _stated("avqa_yang_avg", "89.9", "%", "SaSR-Net's average accuracy on AVQA-Yang",
+            "§4.5 Experiments on AVQA Dataset, Table 4 (SaSR-Net row)"),
+)
+_STATED = {n.key: n for n in _STATED_NUMBERS}
+
+_ABLATION_NOTE = ("Tables 2 and 3 imply different full-model scores; the paper does not say whether the "
+                  "ablation metric is overall or audio-visual accuracy")
+
+
+def _inferred(key: str, from_keys: tuple[str, ...], unit: str, what: str, where: str, note: str) -> PaperNumber:
+    """A number the paper implies: the sum of the stated ``from_keys``, rounded to their 2 decimals."""
+    value = round(sum(_STATED[k].value for k in from_keys), 2)
+    return PaperNumber(key, value, unit, what, where, inferred=True, from_keys=from_keys, note=note)
+
+
+NUMBERS: tuple[PaperNumber, ...] = _STATED_NUMBERS + (
+    _inferred("full_model_table2", ("table2_base", "table2_both"), "%",
+              "full SaSR-Net accuracy implied by Table 2 (the value the kit shows as SaSR-Net's overall)",
+              _TABLE2, _ABLATION_NOTE),
+    _inferred("full_model_table3", ("table3_base", "table3_both"), "%",
+              "full SaSR-Net accuracy implied by Table 3", _TABLE3, _ABLATION_NOTE),
+)
+_BY_KEY = {n.key: n for n in NUMBERS}
+
+
+def paper_number(key: str) -> PaperNumber:
+    """The entry named ``key``; KeyError lists the known keys."""
+    try:
+        return _BY_KEY[key]
+    except KeyError:
+        raise KeyError(f"no paper number {key!r}; known: {', '.join(_BY_KEY)}") from None
+
+
+def paper_table() -> pd.DataFrame:
+    """Every entry, indexed by key: value, unit, what, where, inferred, note."""
+    return pd.DataFrame(
+        [dict(key=n.key, value=n.value, unit=n.unit, what=n.what, where=n.where, inferred=n.inferred,
+              note=f"= {n.formula}; {n.note}" if n.inferred else n.note) for n in NUMBERS]
+    ).set_index("key")
+
+
+# (table, variant, SaSRConfig switches that are off, key of its gain or None for the baseline row)
+_ABLATION_ROWS = (
+    ("Table 2", "without SLT and SaSR", ("use_slt", "use_sasr"), None),
+    ("Table 2", "+ SLT", ("use_sasr",), "table2_slt"),
+    ("Table 2", "+ SaSR", ("use_slt",), "table2_sasr"),
+    ("Table 2", "+ SLT + SaSR (full model)", (), "table2_both"),
+    ("Table 3", "without SA and TA", ("use_spatial", "use_temporal"), None),
+    ("Table 3", "+ SA + TA (full model)", (), "table3_both"),
+)
+_SWITCHES = ("use_slt", "use_sasr", "use_spatial", "use_temporal")
+
+
+def ablation_reference() -> pd.DataFrame:
+    """The paper's ablation rows (Tables 2 and 3) as the text states them.
+
+    One row per variant: table, variant, the four `SaSRConfig` switches (bool), gain (pp over
+    the table's baseline; 0 for the baseline), accuracy (%; baseline + gain, so inferred for
+    every row but the baselines). Table 3's text gives no single-attention rows.
+    """
+    rows = []
+    for table, variant, off, gain_key in _ABLATION_ROWS:
+        base = _STATED["table2_base" if table == "Table 2" else "table3_base"].value
+        gain = _STATED[gain_key].value if gain_key else 0.0
+        rows.append(dict(table=table, variant=variant, **{s: s not in off for s in _SWITCHES},
+                         gain=gain, accuracy=round(base + gain, 2)))
+    return pd.DataFrame(rows)

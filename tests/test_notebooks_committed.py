@@ -1,0 +1,61 @@
+"""The committed notebooks carry lesson-scale outputs that show a trained model (read, never executed).
+
+`make notebooks` executes the sequence at the lesson scale and records the scale in each
+notebook's metadata; nbval re-runs them at the test scale without comparing most outputs, so
+only this test notices committed outputs from another scale, a lesson model that learned
+nothing, or a broken ablation table.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+PATHS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+
+
+def _outputs(nb) -> list[str]:
+    """Every text output of every cell (stream text and the plain-text form of results)."""
+    texts = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            text = output.get("text") or output.get("data", {}).get("text/plain", "")
+            texts.append("".join(text) if isinstance(text, list) else text)
+    return texts
+
+
+def _row_last_number(texts: list[str], row: str) -> float:
+    """The last number on the first output line that starts with ``row`` (a DataFrame's row label)."""
+    for text in texts:
+        for line in text.splitlines():
+            if line.startswith(row):
+                return float(re.findall(r"-?\d+\.\d+", line)[-1])
+    raise AssertionError(f"no output line starts with {row!r}")
+
+
+@pytest.mark.parametrize("path", PATHS, ids=[p.stem for p in PATHS])
+def test_committed_outputs_come_from_the_lesson_scale(path):
+    nb = nbformat.read(path, as_version=4)
+    scale = nb.metadata.get("sasr_lite", {}).get("scale")
+    assert scale == "lesson", f"{path.name} was executed at the {scale!r} scale; run `make notebooks`"
+    assert all(cell.get("execution_count") for cell in nb.cells if cell.cell_type == "code" and cell.source.strip()), \
+        f"{path.name} has cells that were not executed"
+    errors = [o for cell in nb.cells for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors, f"{path.name} holds error outputs"
+
+
+def test_lesson_model_beats_the_answer_prior_in_09():
+    texts = _outputs(nbformat.read(NOTEBOOKS / "09_evaluation.ipynb", as_version=4))
+    ours, prior = _row_last_number(texts, "SaSR-Net (ours)"), _row_last_number(texts, "answer prior")
+    assert ours > prior, f"notebook 09 shows SaSR-Net at {ours}% overall, not above the answer prior's {prior}%"
+
+
+def test_ablation_tables_in_10_hold_no_nan():
+    texts = _outputs(nbformat.read(NOTEBOOKS / "10_ablations.ipynb", as_version=4))
+    assert any("delta [95% CI]" in t for t in texts), "notebook 10 shows no table of differences"
+    bad = [t for t in texts if re.search(r"\bNaN\b|\bnan\b", t)]
+    assert not bad, f"notebook 10 has NaN in its outputs: {bad[0][:300]}"
