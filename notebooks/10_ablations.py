@@ -91,8 +91,8 @@ print("no SaSR: tokens unchanged:", torch.equal(out.tokens_a[0], model.slt.token
 # notebook runs again, trained two at a time on a 2-core CPU (one process per core). All use the
 # same data, schedule and evaluation (test split). The schedule is `SIZES.ablation`: at the paper
 # scale the paper's recipe, so seed 0 of the full model *is* notebook 08's model; at the lesson
-# scale a shorter one than notebook 08's (18 runs must fit in a few CPU minutes), so these models
-# are weaker than the lesson model and the full model is trained again.
+# scale a third of notebook 08's (18 runs on 2 CPU cores), so these models are weaker than the
+# lesson model and the full model is trained again.
 
 # %%
 default_rule = (SIZES.model.spatial_norm, SIZES.model.spatial_temperature)
@@ -124,21 +124,26 @@ models = dict(zip(runs, load_or_train_many(list(runs.values()), data)))
 
 results, predictions = [], {}
 for (name, seed), model in models.items():
-    report = evaluate_split(model, data, "test", name=name, grade=False)
+    report = evaluate_split(model, data, "test", name=name)  # grades the attention on synthetic data
     predictions[name, seed] = report.predictions.frame
     row = report.table.iloc[0]
-    results.append(dict(variant=name, seed=seed, overall=row[("Overall", "Avg")], audio_visual=row[("Audio-Visual", "Avg")]))
+    results.append(dict(variant=name, seed=seed, overall=row[("Overall", "Avg")], audio_visual=row[("Audio-Visual", "Avg")],
+                        pointing=report.attention["pointing_accuracy"] if report.attention else np.nan))
 results = pd.DataFrame(results)
 
 # %% [markdown]
 # ## Accuracy per variant
 # Mean ± standard deviation over the seeds, beside the answer prior of notebook 02 (a model below
-# it has learned nothing from the video).
+# it has learned nothing from the video). On the synthetic benchmark also the pointing accuracy
+# of the spatial attention (notebook 09: how often its peak lies on a sounding instrument; "no
+# SA" has uniform weights, so its peak means nothing).
 
 # %%
 from sasr_lite.evaluate import prior_accuracy
 
-summary = results.groupby("variant", sort=False)[["overall", "audio_visual"]].agg(["mean", "std"]).round(2)
+columns = ["overall", "audio_visual"] + (["pointing"] if results["pointing"].notna().all() else [])
+stats = ["mean", "std"] if len(SIZES.ablation_seeds) > 1 else ["mean"]  # no spread from one seed
+summary = results.groupby("variant", sort=False)[columns].agg(stats).round(2)
 prior = prior_accuracy(data.records["train"], data.records["test"])
 print(f"{SIZES.scale} scale: {len(SIZES.ablation_seeds)} seed(s) per variant, {len(data.records['test'])} test "
       f"questions; answer prior {prior:.1f}% overall")
