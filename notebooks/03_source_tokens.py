@@ -144,12 +144,16 @@ print(f"L_reg at initialisation is within 0.1 of ln C = {math.log(C):.3f}:", abs
 # %% [markdown]
 # ## Which segments do the tokens read, after training?
 # Load the lesson model (notebook 08 trains it; the first notebook that needs it trains it, with
-# a progress bar) and run a test video through it. Rows of
-# the left panel are the 22 tokens, columns the 10 kept segments: the share of each token's
-# attention that goes to each segment (the rest goes to the other tokens). The right panel is the
-# scene's ground truth: which instruments sound in each segment. With training, a token should
-# read the segments where *its* instrument sounds. (At the test scale the model trained for
-# seconds, so the picture is noise; the committed outputs show the lesson model.)
+# a progress bar) and run a test video through it. Rows of the left panel are the 22 tokens,
+# columns the 10 kept segments: the share of each token's attention that goes to each segment
+# (the rest goes to the other tokens). The right panel is the scene's ground truth: which
+# instruments sound in each segment. One might expect a token to read the segments where *its*
+# instrument sounds. Look at the rows of the instruments in this scene instead: in the lesson
+# model they stand out by reading *less* from the segments where their instrument plays. $S$ has
+# no weights, so a token's attention is the similarity of its vector to each segment's, and no
+# loss asks for a high one: $L_{reg}$ only keeps the tokens apart, and $L_{source}$ only needs the
+# *updated* tokens of notebook 04 to tell which instruments are present, which a contrast does as
+# well as a match. (At the test scale the model trained for seconds, so this picture is noise.)
 
 # %%
 import numpy as np

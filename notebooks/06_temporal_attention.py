@@ -130,7 +130,11 @@ plt.show()
 # $f^g_A = \mathrm{FC}(\mathrm{CrossAttn}(f^s_A, G^{a\prime}))$ has no residual, so every segment's
 # $f^g_{a,t}$ is a mixture of the same 22 token vectors and changes little from segment to segment;
 # $q \cdot f^g_{a,t}$ is then almost the same for every $t$, and so is the softmax. The visual branch
-# reads $f^{sa}_V$, which carries each segment's attended map, so it has more to choose from.
+# reads $f^{sa}_V$, which carries each segment's attended map, so it has more to choose from. Its
+# weights do move, but when the questions are about one video, compare them: if the visual bars
+# peak on the same segments whatever the question asks, the branch has learned where the video is
+# busy rather than what the question is about. Notebook 09 measures how much of it lands on the
+# asked-about segments over the whole test split.
 
 # %% [markdown]
 # ## Paper vs kit

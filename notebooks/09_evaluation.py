@@ -134,7 +134,7 @@ for what, by_pandas, package in (
 from sasr_lite.evaluate import published_table
 from sasr_lite.paper import paper_table
 
-display(published_table())
+display(published_table().fillna("-"))  # "-": a value the source does not give
 paper_table().loc[["audio_avg", "table2_base", "table2_both", "full_model_table2", "table3_base", "table3_both",
                    "full_model_table3"], ["value", "inferred", "where", "note"]]
 

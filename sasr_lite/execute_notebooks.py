@@ -45,6 +45,32 @@ def sync(path: Path) -> None:
     jupytext_cli(["--sync", "--quiet", str(path)])
 
 
+def as_displayed(text: str) -> str:
+    """A stream's text as Jupyter shows it: on every line, only what follows the last carriage
+    return (a progress bar redraws its line with ``\r`` many times a second; storing every redraw
+    made a training notebook's file ten times larger than what a reader sees)."""
+    return "\n".join(line.rsplit("\r", 1)[-1] for line in text.split("\n"))
+
+
+def keep_what_is_displayed(nb) -> None:
+    """Rewrite the stream outputs of ``nb`` in place as a notebook front end shows them: consecutive
+    chunks of one stream (stdout or stderr) merged into one output, then `as_displayed`."""
+    for cell in nb.cells:
+        merged = []
+        for output in cell.get("outputs", []):
+            previous = merged[-1] if merged else None
+            if (output.get("output_type") == "stream" and previous is not None
+                    and previous.get("output_type") == "stream" and previous["name"] == output["name"]):
+                previous["text"] += output["text"]
+            else:
+                merged.append(output)
+        for output in merged:
+            if output.get("output_type") == "stream":
+                output["text"] = as_displayed(output["text"])
+        if "outputs" in cell:
+            cell["outputs"] = merged
+
+
 def execute(ipynb: Path, timeout: int, scale: str) -> float:
     """Run one notebook top to bottom in a fresh kernel at ``scale``, record the scale and the
     seconds it took in its metadata, and write it back atomically."""
@@ -63,6 +89,7 @@ def execute(ipynb: Path, timeout: int, scale: str) -> float:
     client.execute()
     elapsed = time.perf_counter() - start
     nb.metadata["sasr_lite"] = {"scale": scale, "seconds": round(elapsed, 1)}
+    keep_what_is_displayed(nb)
     tmp = ipynb.with_suffix(".ipynb.tmp")
     nbformat.write(nb, tmp)
     os.replace(tmp, ipynb)

@@ -217,7 +217,7 @@ def check_trained_on(run_dir: str | Path, data) -> str:
     if recorded.get("sha256") != ours["sha256"]:
         raise AssertionError(f"{run_dir} was trained on {recorded.get('path')} ({recorded.get('release')}), "
                              f"not on {ours['path']} ({ours['release']}): retrain it (notebook 08)")
-    return f"annotations: {ours['release']} release, train {ours['records']} questions (sha256 {ours['sha256'][:12]})"
+    return f"annotations: {data.release} release, train {ours['records']} questions (sha256 {ours['sha256'][:12]})"
 
 
 @dataclass(frozen=True)

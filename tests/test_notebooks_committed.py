@@ -41,11 +41,8 @@ def _row_last_number(texts: list[str], row: str) -> float:
 def test_committed_outputs_come_from_the_lesson_scale(path):
     nb = nbformat.read(path, as_version=4)
     scale = nb.metadata.get("sasr_lite", {}).get("scale")
+    # (that every cell ran, top to bottom, without an error: test_notebooks_paired.py)
     assert scale == "lesson", f"{path.name} was executed at the {scale!r} scale; run `make notebooks`"
-    assert all(cell.get("execution_count") for cell in nb.cells if cell.cell_type == "code" and cell.source.strip()), \
-        f"{path.name} has cells that were not executed"
-    errors = [o for cell in nb.cells for o in cell.get("outputs", []) if o.get("output_type") == "error"]
-    assert not errors, f"{path.name} holds error outputs"
 
 
 def test_lesson_model_beats_the_answer_prior_in_09():

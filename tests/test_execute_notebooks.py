@@ -1,0 +1,33 @@
+"""`make notebooks` stores what a reader sees: progress-bar redraws collapse to their last state."""
+
+from __future__ import annotations
+
+import nbformat
+
+from sasr_lite.execute_notebooks import as_displayed, keep_what_is_displayed
+
+
+def test_a_redrawn_line_keeps_only_its_last_state():
+    bar = "epoch 1:  10%|#         | 1/10\repoch 1:  50%|#####     | 5/10\repoch 1: 100%|##########| 10/10"
+    assert as_displayed(f"start\n{bar}\ndone\n") == "start\nepoch 1: 100%|##########| 10/10\ndone\n"
+    assert as_displayed("no redraws\nat all") == "no redraws\nat all"
+
+
+def test_consecutive_chunks_of_one_stream_merge_before_they_collapse():
+    chunks = [nbformat.v4.new_output("stream", name="stderr", text=t) for t in ("\repoch 1: 10%", "\repoch 1: 90%", "\n")]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x", outputs=[
+        nbformat.v4.new_output("stream", name="stdout", text="loading\n"), *chunks,
+        nbformat.v4.new_output("stream", name="stdout", text="done\n")])])
+    keep_what_is_displayed(nb)
+    assert [(o["name"], o["text"]) for o in nb.cells[0].outputs] == [
+        ("stdout", "loading\n"), ("stderr", "epoch 1: 90%\n"), ("stdout", "done\n")]
+
+
+def test_only_stream_outputs_are_rewritten():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x", outputs=[
+        nbformat.v4.new_output("stream", name="stderr", text="a\rb\n"),
+        nbformat.v4.new_output("execute_result", data={"text/plain": "c\rd"}, execution_count=1),
+    ])])
+    keep_what_is_displayed(nb)
+    outputs = nb.cells[0].outputs
+    assert outputs[0]["text"] == "b\n" and outputs[1]["data"]["text/plain"] == "c\rd"
