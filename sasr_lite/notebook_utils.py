@@ -252,7 +252,8 @@ def load_or_train_many(runs: list[Run], data, workers: int | None = None) -> lis
 
     from sasr_lite.evaluate import load_model
 
-    todo = [r for r in runs if _reusable(r.run_dir / "checkpoint.pt", data, r.model, r.train) is None]
+    models = {k: _reusable(r.run_dir / "checkpoint.pt", data, r.model, r.train) for k, r in enumerate(runs)}
+    todo = [r for k, r in enumerate(runs) if models[k] is None]
     if todo:
         device = pick_device(runs[0].train.device)
         workers = workers or (1 if device.type == "cuda" else max(1, min(len(todo), os.cpu_count() or 1)))
@@ -265,4 +266,4 @@ def load_or_train_many(runs: list[Run], data, workers: int | None = None) -> lis
                 seconds = future.result()
                 print(f"  [{done}/{len(todo)}] {futures[future].run_dir} ({seconds:.0f} s)", flush=True)
         print(f"trained in {time.perf_counter() - start:.0f} s", flush=True)
-    return [load_model(r.run_dir / "checkpoint.pt", r.train.device)[0] for r in runs]
+    return [(models[k] or load_model(r.run_dir / "checkpoint.pt", r.train.device))[0] for k, r in enumerate(runs)]

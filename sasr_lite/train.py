@@ -574,3 +574,11 @@ def run(args: argparse.Namespace) -> int:
             print(f"done: {len(result.history)} epochs, final val accuracy {final['val_accuracy']:.2f}% "
                   f"({result.release} release); checkpoint {result.checkpoint}")
     return 0
+
+
+if __name__ == "__main__":  # `python -m sasr_lite.train ...` and `torchrun ... -m sasr_lite.train ...`
+    import sys
+
+    from sasr_lite.cli import main
+
+    sys.exit(main(["train", *sys.argv[1:]]))

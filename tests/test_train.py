@@ -124,3 +124,17 @@ def test_bench_measures_the_model_and_the_data_path(tmp_path):
     assert (store.T, store.P, len(store)) == (10, 196, 6)
     data = data_speed(store, batch_size=4, device=torch.device("cpu"), batches=3)
     assert data["samples_per_s"] == pytest.approx(4 * data["batches_per_s"])
+
+
+def test_python_dash_m_sasr_lite_train_trains(tiny, tmp_path):
+    """The README's `python -m sasr_lite.train` (and so `torchrun -m sasr_lite.train`) runs the trainer."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "run"
+    done = subprocess.run([sys.executable, "-m", "sasr_lite.train", str(tiny.root), "--tiny", "--epochs", "1",
+                           "--max-batches", "2", "--num-threads", "1", "--no-progress", "--out", str(out)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "done: 1 epochs" in done.stdout
+    assert (out / "checkpoint.pt").is_file() and (out / "metrics.csv").is_file()

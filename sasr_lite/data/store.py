@@ -24,7 +24,6 @@ import argparse
 import os
 import shutil
 import sys
-import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -253,8 +252,8 @@ class StoreWriter:
                 f"{self.path}: {len(missing)} of {len(self.ids)} videos were never written "
                 f"(first: {missing[:5]}); the store was not created"
             )
+        # no time stamp: the same inputs write the same bytes (the file's mtime says when)
         self.manifest["complete"] = True
-        self.manifest["created"] = time.strftime("%Y-%m-%dT%H:%M:%S")
         write_json_atomic(self._tmp / MANIFEST, self.manifest)
         _swap_into_place(self._tmp, self.path)
         return False

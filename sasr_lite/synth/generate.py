@@ -17,7 +17,7 @@ classes, about 46k questions: MUSIC-AVQA's scale, about 19 GB of features). "Abo
 MUSIC-AVQA's rate: 4, 5 or 6, drawn per video (synth/questions.py); ``questions_per_video`` and
 ``instruments`` override a preset. Videos are split 70/10/20 like MUSIC-AVQA's
 questions. Every random stream is seeded from ``seed`` (and the video's number), so the same
-arguments write the same bytes (the store manifest's "created" aside).
+arguments write the same bytes, every file included.
 """
 
 from __future__ import annotations
