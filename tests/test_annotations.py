@@ -127,8 +127,23 @@ def test_bad_records_name_file_record_and_problem(tmp_path, bad, expected):
     assert f"{path} record 1" in str(err.value)
 
 
+@pytest.mark.parametrize("answer", [None, 3, "", ["no"]])
+def test_an_answer_that_is_not_a_string_is_refused(tmp_path, answer):
+    path = write_json(tmp_path / "avqa-train.json", [raw(question_id=1), raw(question_id=2, anser=answer)])
+    with pytest.raises(ValueError, match=r"'anser' must be a non-empty string, got") as err:
+        load_annotations(path)
+    assert f"{path} record 1 (question_id 2)" in str(err.value)
+
+
+def test_a_question_id_used_twice_is_refused(tmp_path):
+    path = write_json(tmp_path / "avqa-test.json", [raw(question_id=7), raw(question_id=8), raw(question_id=7)])
+    with pytest.raises(ValueError, match=r"record 2: question_id 7 is used twice \(first by record 0\)") as err:
+        load_annotations(path)
+    assert str(path) in str(err.value)
+
+
 def test_type_that_disagrees_with_template_warns_and_keeps_file_type(tmp_path):
-    path = write_json(tmp_path / "a.json", [raw(type='["Audio", "Counting"]'), raw()])
+    path = write_json(tmp_path / "a.json", [raw(type='["Audio", "Counting"]'), raw(question_id=29)])
     with pytest.warns(UserWarning, match="1 records have a type that differs"):
         records = load_annotations(path)
     assert (records[0].group, records[0].subtype) == ("Audio", "Counting")

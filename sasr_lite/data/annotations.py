@@ -98,7 +98,8 @@ def load_annotations(path: str | Path) -> list[QARecord]:
     """Every record of an `avqa-{split}.json` file, parsed and tokenised, in file order.
 
     Errors name the file (and the record) and say what is wrong: missing file, malformed JSON,
-    not a list, missing key, unparseable type or fillers, unknown template. A record whose
+    not a list, missing key, unparseable type or fillers, unknown template, an answer that is not
+    a non-empty string, a question id used twice. A record whose
     type disagrees with its template's type is kept with the file's type, and a warning
     gives the count (evaluation groups by the file's type, as the official code does).
     """
@@ -107,6 +108,11 @@ def load_annotations(path: str | Path) -> list[QARecord]:
     if not isinstance(raw, list):
         raise ValueError(f"{path}: expected a JSON list of records, got {type(raw).__name__}")
     records = [parse_record(item, f"{path} record {i}") for i, item in enumerate(raw)]
+    first_of: dict[int, int] = {}
+    for i, r in enumerate(records):
+        j = first_of.setdefault(r.question_id, i)
+        if j != i:  # predictions are joined to records by question id: a repeat would be ambiguous
+            raise ValueError(f"{path} record {i}: question_id {r.question_id} is used twice (first by record {j})")
     mismatched = sum((r.group, r.subtype) != (r.template.group, r.template.subtype) for r in records)
     if mismatched:
         warnings.warn(f"{path}: {mismatched} records have a type that differs from their template's")
@@ -128,6 +134,9 @@ def parse_record(item: dict, where: str = "record") -> QARecord:
         values = [str(v) for v in _parse_list(item["templ_values"], "templ_values")]
         question = fill_question(item["question_content"], values)
         question_id = int(item["question_id"])
+        answer = item["anser"]
+        if not isinstance(answer, str) or not answer.strip():
+            raise ValueError(f"'anser' must be a non-empty string, got {answer!r}")
     except (KeyError, ValueError, TypeError) as err:
         message = err.args[0] if err.args else repr(err)
         raise ValueError(f"{where} (question_id {item.get('question_id')!r}): {message}") from None
@@ -141,7 +150,7 @@ def parse_record(item: dict, where: str = "record") -> QARecord:
         templ_values=values,
         question=question,
         tokens=tuple(question_tokens(item["question_content"], values)),
-        answer=str(item["anser"]),
+        answer=answer,
     )
 
 
