@@ -2,8 +2,40 @@
 
 from __future__ import annotations
 
+import math
+import typing
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
+
+
+def check_field_types(config) -> None:
+    """Raise one ValueError naming every field of the dataclass ``config`` whose value is not of its
+    annotated type: a bool must be True/False (not "maybe"), an int a whole number (not a bool or
+    "1"), a float a finite number; ``X | None`` also accepts None. Config files and flags reach the
+    dataclasses as parsed values, so a wrong type is caught here, before any work."""
+    hints = typing.get_type_hints(type(config))
+    bad = []
+    for f in fields(config):
+        value, hint = getattr(config, f.name), hints[f.name]
+        allowed = [t for t in typing.get_args(hint) if t is not type(None)] or [hint]
+        if value is None and type(None) in typing.get_args(hint):
+            continue
+        kind = allowed[0]
+        if kind is bool:
+            ok = isinstance(value, bool)
+        elif kind is int:
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        elif kind is float:
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        elif kind is str:
+            ok = isinstance(value, str)
+        else:
+            continue
+        if not ok:
+            wanted = {bool: "True or False", int: "a whole number", float: "a finite number", str: "a string"}[kind]
+            bad.append(f"{f.name}={value!r} is not {wanted}")
+    if bad:
+        raise ValueError(f"{type(config).__name__}: " + "; ".join(bad))
 
 
 @dataclass
@@ -33,6 +65,7 @@ class SaSRConfig:
     lambda_match: float = 0.5
 
     def __post_init__(self) -> None:
+        check_field_types(self)
         if self.spatial_norm not in ("l2", "none"):
             raise ValueError(f"spatial_norm must be 'l2' or 'none', got {self.spatial_norm!r}")
         if self.spatial_temperature <= 0:

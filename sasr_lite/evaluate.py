@@ -30,6 +30,7 @@ from sasr_lite.data.files import write_json_atomic, write_text_atomic
 from sasr_lite.data.taxonomy import GROUPS, SUBTYPES, TEMPLATES
 from sasr_lite.device import autocast
 from sasr_lite.paper import paper_number
+from sasr_lite.train import NonFiniteError
 
 AVG = "Avg"
 OVERALL = "Overall"
@@ -382,9 +383,16 @@ def predict(model: torch.nn.Module, batches, answer_vocab, keep_attention: bool 
         with autocast(device):
             output = model(batch["audio"], batch["visual"], batch["visual_maps"], batch["question"],
                            video_of=batch["video_of"])
-        best = output.answer_logits.argmax(-1).cpu().numpy()
         qids = batch["question_id"].cpu().numpy()
         video_rows = batch["video_index"].cpu().numpy()  # [V]
+        broken = (~torch.isfinite(output.answer_logits)).any(-1).cpu().numpy()  # [B]
+        if broken.any():  # an argmax over NaN would silently answer with index 0
+            store_ids = batches.dataset.store.ids
+            videos = sorted({store_ids[r] for r in video_rows[batch["video_of"].cpu().numpy()[broken]]})
+            raise NonFiniteError(f"{int(broken.sum())} questions (ids {qids[broken][:5].tolist()}) got NaN or infinite "
+                                 f"answer logits; their videos {videos[:5]} in {batches.dataset.store.path} hold "
+                                 "non-finite features, or the checkpoint does")
+        best = output.answer_logits.argmax(-1).cpu().numpy()
         videos = video_rows[batch["video_of"].cpu().numpy()]  # [B] store row of each question
         frames.append(pd.DataFrame({"question_id": qids, "video_index": videos, "answer_index": best}))
         if keep_attention:

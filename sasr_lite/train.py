@@ -47,7 +47,7 @@ import yaml
 from tqdm.std import tqdm  # plain text bars, also inside notebooks (no widget)
 
 from sasr_lite.checkpoint import capture_rng_state, load_checkpoint, restore_rng_state, save_checkpoint
-from sasr_lite.config import SaSRConfig
+from sasr_lite.config import SaSRConfig, check_field_types
 from sasr_lite.data.annotations import QARecord, describe_annotations, load_annotations
 from sasr_lite.data.dataset import AVQADataset, BatchLoader
 from sasr_lite.data.files import write_json_atomic, write_text_atomic
@@ -59,6 +59,11 @@ from sasr_lite.losses import sasr_losses
 from sasr_lite.model import SaSRNet
 
 LOSS_PARTS = ("total", "avqa", "source", "reg", "match")
+CHECK_EVERY = 10  # steps between the loop's host reads (progress bar, finite-loss check)
+
+
+class NonFiniteError(RuntimeError):
+    """A loss or the logits stopped being finite: the run stops before it writes anything."""
 
 
 @dataclass
@@ -90,11 +95,19 @@ class TrainConfig:
     )
 
     def __post_init__(self) -> None:
-        for name in ("batch_size", "epochs", "step_size", "group"):
+        check_field_types(self)
+        for name in ("batch_size", "epochs", "step_size", "group", "checkpoint_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"TrainConfig.{name} must be >= 1, got {getattr(self, name)}")
+        for name in ("max_batches", "num_threads"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                raise ValueError(f"TrainConfig.{name} must be >= 1 or None, got {getattr(self, name)}")
+        if self.eval_every < 0:
+            raise ValueError(f"TrainConfig.eval_every must be >= 0 (0: never), got {self.eval_every}")
         if self.lr <= 0:
             raise ValueError(f"TrainConfig.lr must be > 0, got {self.lr}")
+        if self.weight_decay < 0 or not 0 < self.gamma <= 1:
+            raise ValueError(f"TrainConfig needs weight_decay >= 0 and 0 < gamma <= 1, got {self.weight_decay}, {self.gamma}")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -317,16 +330,21 @@ def _forward_losses(model, batch, model_config: SaSRConfig, negatives: bool, dev
 def validation_accuracy(model: torch.nn.Module, batches, device: torch.device, world: int = 1) -> float:
     """Answer accuracy (%) over ``batches``; an unknown answer (-1) counts as wrong. Summed over ranks."""
     model.eval()
-    counts = torch.zeros(2, dtype=torch.float64, device=device)
+    counts = torch.zeros(3, dtype=torch.float64, device=device)  # right, questions, non-finite rows
     for batch in batches:
         with autocast(device):
             logits = model(batch["audio"], batch["visual"], batch["visual_maps"], batch["question"],
                            video_of=batch["video_of"]).answer_logits
         counts[0] += (logits.argmax(-1) == batch["answer"]).sum()
         counts[1] += len(batch["answer"])
+        counts[2] += (~torch.isfinite(logits)).any(-1).sum()
     if world > 1:
         dist.all_reduce(counts)
-    return 100.0 * (counts[0] / counts[1].clamp_min(1)).item()
+    right, total, broken = counts.tolist()
+    if broken:
+        raise NonFiniteError(f"validation: {int(broken)} of {int(total)} questions got NaN or infinite answer logits; "
+                             "stopped before writing a checkpoint for this epoch")
+    return 100.0 * right / max(total, 1)
 
 
 def _tensorboard(out_dir: Path | None, enabled: bool):
@@ -474,6 +492,7 @@ def _train_epoch(model, batches, num_batches, optimizer, model_config, config, d
     bar = tqdm(total=num_batches, desc=f"{name} epoch {epoch + 1}/{config.epochs}", unit="batch",
                disable=not (config.progress and ddp.main), leave=False, dynamic_ncols=True)
     start = time.perf_counter()
+    recent = []  # (step, loss is finite, store rows) of the steps since the last check
     for step, batch in enumerate(batches):
         if step >= num_batches:
             break
@@ -486,7 +505,10 @@ def _train_epoch(model, batches, num_batches, optimizer, model_config, config, d
         # kept on the device: no host sync per step; read once every few steps for the bar
         sums[:-1] += torch.stack([losses[k].detach().double() for k in LOSS_PARTS]) * B
         sums[-1] += (output.answer_logits.argmax(-1) == batch["answer"]).sum()
-        if (step + 1) % 10 == 0 or step + 1 == num_batches:
+        recent.append((step, torch.isfinite(losses["total"].detach()), batch["video_index"]))
+        if (step + 1) % CHECK_EVERY == 0 or step + 1 == num_batches:
+            _stop_if_not_finite(recent, epoch, batches, ddp)
+            recent.clear()
             means = (sums / seen).tolist()
             bar.set_postfix_str(
                 " ".join(f"{k}={v:.3f}" for k, v in zip(LOSS_PARTS, means))
@@ -508,6 +530,28 @@ def _train_epoch(model, batches, num_batches, optimizer, model_config, config, d
     row["epoch_seconds"] = elapsed
     row["val_accuracy"] = val_accuracy
     return row
+
+
+def _stop_if_not_finite(recent, epoch: int, batches, ddp) -> None:
+    """Raise NonFiniteError naming the epoch, the first step whose loss was NaN or infinite, and its
+    videos, when any step in ``recent`` had one (one host read for the whole window; under DDP
+    every rank learns of it, so none waits forever for the others)."""
+    finite = torch.stack([ok for _, ok, _ in recent])
+    bad = (~finite).any().to(torch.int32)
+    if ddp.world > 1:
+        dist.all_reduce(bad, op=dist.ReduceOp.MAX)
+    if not bad.item():
+        return
+    for step, ok, rows in recent:
+        if not ok.item():
+            ids = getattr(batches, "loader", batches).dataset.store.ids
+            videos = [ids[r] for r in rows.tolist()]
+            raise NonFiniteError(
+                f"epoch {epoch + 1}, step {step + 1}: the training loss is not finite (NaN or inf) for the batch "
+                f"of videos {videos[:8]} (or the negatives drawn for them); stopped before writing a checkpoint "
+                "for this epoch. Look for NaN or inf in those videos' features, or lower --lr")
+    raise NonFiniteError(f"epoch {epoch + 1}: the training loss is not finite on another process's batch; stopped "
+                         "before writing a checkpoint for this epoch")
 
 
 def _epoch_line(row: dict, epochs: int) -> str:
