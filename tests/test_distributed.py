@@ -28,10 +28,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _worker(rank: int, root: str, out: str, port: int) -> None:
+def _worker(rank: int, root: str, out: str, port: int, switches: dict | None = None,
+            config: TrainConfig = CONFIG) -> None:
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank),
                       WORLD_SIZE=str(WORLD), LOCAL_RANK=str(rank))
-    result = train(load_data(root), SaSRConfig.tiny(), CONFIG, out_dir=os.path.join(out, "run"))
+    result = train(load_data(root), SaSRConfig.tiny(**(switches or {})), config, out_dir=os.path.join(out, "run"))
     torch.save(result.model.state_dict(), os.path.join(out, f"rank{rank}.pt"))
     result.history.to_csv(os.path.join(out, f"history{rank}.csv"), index=False)
 
@@ -60,6 +61,16 @@ def test_two_gloo_processes_end_with_identical_weights(root, tmp_path):
         assert torch.allclose(ranks[0][name], value, atol=2e-5), name
         moved += not torch.allclose(value, initial.model.state_dict()[name], atol=1e-6)
     assert moved > 10, "training must have changed the weights"
+
+
+@pytest.mark.parametrize("switch", ["use_slt", "use_sasr", "use_spatial", "use_temporal"])
+def test_every_ablation_trains_data_parallel(root, tmp_path, switch):
+    """A switched-off block keeps parameters that get no gradient; DDP must still train in lockstep."""
+    short = CONFIG.replace(epochs=1, max_batches=2)
+    mp.spawn(_worker, args=(str(root), str(tmp_path), _free_port(), {switch: False}, short), nprocs=WORLD, join=True)
+    ranks = [torch.load(tmp_path / f"rank{r}.pt") for r in range(WORLD)]
+    assert all(torch.equal(ranks[0][name], ranks[1][name]) for name in ranks[0])
+    assert len(pd.read_csv(tmp_path / "run" / "metrics.csv")) == 1
 
 
 def test_shards_cover_every_item_like_distributed_sampler(root):
