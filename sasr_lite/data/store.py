@@ -21,6 +21,7 @@ positioned file writes, not through a writable memmap, so a build holds one vide
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import shutil
 import sys
@@ -101,6 +102,9 @@ class FeatureStore:
         if not path.is_dir():
             raise FileNotFoundError(f"feature store not found: {path}")
         manifest = read_manifest(path)
+        missing = [k for k in ("ids", "num_videos", "shapes", "complete") if k not in manifest]
+        if missing:
+            raise ValueError(f"{path / MANIFEST}: missing key(s) {missing} (store is damaged; rebuild it)")
         if not manifest.get("complete"):
             raise ValueError(
                 f"{path}: incomplete feature store (its build was interrupted or is still running); "
@@ -118,10 +122,22 @@ class FeatureStore:
             expected = tuple(manifest["shapes"][name])
             if array.shape != expected:
                 raise ValueError(f"{file}: shape {list(array.shape)} differs from the manifest's {list(expected)}")
+            if array.shape[0] != len(manifest["ids"]) or manifest["num_videos"] != len(manifest["ids"]):
+                raise ValueError(f"{path / MANIFEST}: {len(manifest['ids'])} ids, num_videos {manifest['num_videos']}, "
+                                 f"but {file.name} holds {array.shape[0]} rows (store is damaged; rebuild it)")
             if array.dtype != DTYPE:
                 raise ValueError(f"{file}: dtype {array.dtype}, expected float16")
             arrays[name] = array
         return cls(path, manifest, **arrays)
+
+
+def row_digest(audio: np.ndarray, visual: np.ndarray, maps: np.ndarray) -> str:
+    """SHA-256 of one video's float16 rows: recorded by the writer under the video's id, so
+    `sasr-lite verify-store` can tell a row that changed, or an id list that was reordered."""
+    digest = hashlib.sha256()
+    for row in (audio, visual, maps):
+        digest.update(memoryview(np.ascontiguousarray(row, dtype=DTYPE)).cast("B"))  # no copy of float16 rows
+    return digest.hexdigest()
 
 
 def read_manifest(path: Path) -> dict:
@@ -196,6 +212,7 @@ class StoreWriter:
         self._files: dict = {}
         self._offsets: dict[str, int] = {}
         self._written = np.zeros(N, dtype=bool)
+        self._digests: dict[str, str] = {}
 
     def __enter__(self) -> "StoreWriter":
         if self.path.exists() and not (self.path.is_dir() and (
@@ -233,6 +250,7 @@ class StoreWriter:
             f = self._files[name]
             f.seek(self._offsets[name] + i * value.nbytes)
             f.write(memoryview(value).cast("B"))
+        self._digests[self.ids[i]] = row_digest(**rows)
         self._written[i] = True
 
     def __exit__(self, exc_type, exc, tb) -> bool:
@@ -253,6 +271,7 @@ class StoreWriter:
                 f"(first: {missing[:5]}); the store was not created"
             )
         # no time stamp: the same inputs write the same bytes (the file's mtime says when)
+        self.manifest["row_sha256"] = {video_id: self._digests[video_id] for video_id in self.ids}
         self.manifest["complete"] = True
         write_json_atomic(self._tmp / MANIFEST, self.manifest)
         _swap_into_place(self._tmp, self.path)
