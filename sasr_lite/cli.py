@@ -1,6 +1,9 @@
 """`sasr-lite` command line: one subcommand per module, imported only when used.
 
 Each module named in COMMANDS exposes ``add_arguments(parser)`` and ``run(args) -> int``.
+An expected error (bad input: a missing or malformed file, a wrong setting, non-finite values)
+ends the command with one message naming what is wrong and exit status 1; ``--debug``, anywhere
+on the command line, shows the full traceback instead.
 """
 
 from __future__ import annotations
@@ -35,15 +38,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    argv = [a for a in argv if a != "--debug"]
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
         build_parser().parse_args(argv)  # prints help or the unknown-command error
         return 2
     name, rest = argv[0], argv[1:]
     module = importlib.import_module(COMMANDS[name][0])
-    parser = argparse.ArgumentParser(prog=f"sasr-lite {name}", description=COMMANDS[name][1])
+    parser = argparse.ArgumentParser(prog=f"sasr-lite {name}", description=COMMANDS[name][1],
+                                     epilog="--debug: show the full traceback of an error")
     module.add_arguments(parser)
     args = parser.parse_args(rest)
-    return int(module.run(args) or 0)
+    try:
+        return int(module.run(args) or 0)
+    except (OSError, ValueError, KeyError, RuntimeError) as err:  # bad input, said by the code that found it
+        if debug:
+            raise
+        message = err.args[0] if isinstance(err, KeyError) and err.args else err
+        print(f"sasr-lite {name}: error: {message} (--debug shows the traceback)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -134,3 +134,16 @@ def test_a_manifest_that_disagrees_with_its_arrays_is_refused_on_open(tiny, tmp_
     (store / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(ValueError, match=r"manifest.json: missing key\(s\) \['shapes'\]"):
         FeatureStore.open(store)
+
+
+def test_an_expected_error_is_one_message_and_debug_shows_the_traceback(tiny, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("model:\n  use_slt: maybe\n")
+    command = [sys.executable, "-m", "sasr_lite.cli", "train", str(tiny.root), "--config", str(bad),
+               "--out", str(tmp_path / "run")]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines() == [
+        "sasr-lite train: error: SaSRConfig: use_slt='maybe' is not True or False (--debug shows the traceback)"]
+    debug = subprocess.run(command + ["--debug"], capture_output=True, text=True, timeout=300)
+    assert debug.returncode == 1 and "Traceback" in debug.stderr and "use_slt='maybe'" in debug.stderr
