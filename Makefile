@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lab bench notebooks env clean
+.PHONY: demo test lab bench notebooks gpu-check env clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ notebooks: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/sasr-lite bench
+
+# On a CUDA machine: bench in bf16, resident store, torchrun (NCCL) training, a notebook at the paper
+# scale, in about 8 minutes; writes runs/gpu-check/report.json. Without CUDA it says so and exits 2.
+gpu-check: $(STAMP)
+	$(BIN)/python -m sasr_lite.gpu_check
 
 clean:
 	rm -rf runs .pytest_cache

@@ -136,7 +136,7 @@ del paper_model
 
 # %%
 from sasr_lite.notebook_utils import lesson_model, notebook_data
-from sasr_lite.train import load_data
+from sasr_lite.data.loading import load_data
 
 data = load_data(notebook_data(SIZES), splits=("train", "val", "test"))
 model, history = lesson_model(SIZES, data)

@@ -138,7 +138,7 @@ from sasr_lite.data.dataset import BatchLoader
 from sasr_lite.data.taxonomy import INSTRUMENTS
 from sasr_lite.notebook_utils import lesson_model, synthetic_benchmark
 from sasr_lite.synth.scenes import load_scenes, scene_index
-from sasr_lite.train import load_data
+from sasr_lite.data.loading import load_data
 
 DATA = synthetic_benchmark(SIZES.synth_size)
 data = load_data(DATA, splits=("train", "val", "test"))

@@ -96,7 +96,7 @@ cmp("f_ta == mean over T", f_a_g.mean(dim=1), off_f_ta)
 from sasr_lite.notebook_utils import lesson_model, synthetic_benchmark
 from sasr_lite.probe import Probe
 from sasr_lite.synth.ground_truth import question_segments
-from sasr_lite.train import load_data
+from sasr_lite.data.loading import load_data
 
 data = load_data(synthetic_benchmark(SIZES.synth_size), splits=("train", "val", "test"))
 model, _ = lesson_model(SIZES, data)  # trained by notebook 08 (or now, if it has not run)

@@ -36,8 +36,8 @@
 # ```bash
 # sasr-lite synth --out data/synth --size full
 # sasr-lite train data/synth --out runs/sasr                 # the paper's recipe
-# sasr-lite train data/synth_small --out runs/lesson --model d_model=128 --model word_dim=128 \
-#     --epochs 9 --batch-size 32 --group 8 --lr 5e-4 --num-threads 1   # the lesson run
+# sasr-lite train data/synth_small --out runs/lesson --model.d_model 128 --model.word_dim 128 \
+#     --epochs 9 --batch_size 32 --group 8 --lr 5e-4 --num_threads 1   # the lesson run
 # ```
 #
 # Set `DATA` (or `SASR_LITE_DATA`) to a MUSIC-AVQA folder prepared by `data_scripts/` and
@@ -55,7 +55,7 @@ import pandas as pd
 
 from sasr_lite.device import pick_device
 from sasr_lite.notebook_utils import lesson_model, notebook_data, run_root, sizes
-from sasr_lite.train import load_data
+from sasr_lite.data.loading import load_data
 
 DEVICE = pick_device()  # a GPU when present
 RETRAIN = False  # True: train again even when a finished checkpoint with these settings exists

@@ -46,7 +46,7 @@ from IPython.display import display
 from sasr_lite import plots
 from sasr_lite.device import pick_device
 from sasr_lite.notebook_utils import check_trained_on, lesson_model, notebook_data, run_root, sizes
-from sasr_lite.train import load_data
+from sasr_lite.data.loading import load_data
 
 DEVICE = pick_device()
 SIZES = sizes(SCALE)

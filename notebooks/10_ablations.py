@@ -56,7 +56,7 @@ from sasr_lite.device import pick_device
 from sasr_lite.evaluate import evaluate_split
 from sasr_lite.model import SaSRNet
 from sasr_lite.notebook_utils import Run, check_trained_on, load_or_train_many, notebook_data, run_root, sizes
-from sasr_lite.train import load_data
+from sasr_lite.data.loading import load_data
 
 DEVICE = pick_device()
 SIZES = sizes(SCALE)

@@ -73,7 +73,9 @@ def model_speed(config: SaSRConfig, batch_size: int, device: torch.device, steps
         "visual": torch.rand(V, T, VISUAL_DIM, device=device),
         "visual_maps": torch.rand(V, T, P, VISUAL_DIM, device=device),
         "visual_maps_neg": torch.rand(V, T, P, VISUAL_DIM, device=device),
+        "visual_neg": torch.rand(V, T, VISUAL_DIM, device=device),
         "question": torch.randint(0, config.question_vocab_size, (B, L), device=device),
+        "question_len": torch.randint(1, L + 1, (B,)),  # on the host, as BatchLoader gives it
         "answer": torch.randint(0, config.num_answers, (B,), device=device),
         "sources": (torch.rand(V, config.num_tokens, device=device) < 0.2).float(),
         "video_of": torch.arange(B, device=device) % V,
@@ -82,7 +84,7 @@ def model_speed(config: SaSRConfig, batch_size: int, device: torch.device, steps
     def train_step() -> None:
         with autocast(device):
             out = model(batch["audio"], batch["visual"], batch["visual_maps"], batch["question"], batch["visual_maps_neg"],
-                        batch["video_of"])
+                        batch["video_of"], batch["visual_neg"], batch["question_len"])
             loss = sasr_losses(out, batch["answer"], batch["sources"], config)["total"]
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -91,7 +93,8 @@ def model_speed(config: SaSRConfig, batch_size: int, device: torch.device, steps
     @torch.no_grad()
     def infer_step() -> None:
         with autocast(device):
-            model(batch["audio"], batch["visual"], batch["visual_maps"], batch["question"], video_of=batch["video_of"])
+            model(batch["audio"], batch["visual"], batch["visual_maps"], batch["question"], video_of=batch["video_of"],
+                  question_len=batch["question_len"])
 
     model.train()
     train_s = _timed(train_step, steps, warmup, device)

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from sasr_lite.config import SaSRConfig
+from sasr_lite.data.files import write_atomic
 
 FORMAT = "sasr-lite-checkpoint"
 FORMAT_VERSION = 1
@@ -64,23 +65,6 @@ class Checkpoint:
     release: str | None = None  # annotation release the model was trained on
     history: list[dict[str, Any]] = field(default_factory=list)  # per-epoch metrics rows
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-# --- atomic files (text files: sasr_lite.data.files.write_text_atomic) --------------------------
-def _atomic(path: Path, write) -> Path:
-    """Run ``write(file)`` on a temporary file next to ``path``, then ``os.replace`` it onto ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.tmp-{os.getpid()}"
-    try:
-        with open(tmp, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
 
 
 # --- RNG states -------------------------------------------------------------------------------
@@ -157,7 +141,7 @@ def save_checkpoint(
         "history": list(history or []),
         "extra": dict(extra or {}),
     }
-    return _atomic(Path(path), lambda f: torch.save(payload, f))
+    return write_atomic(path, lambda f: torch.save(payload, f))
 
 
 def config_differences(expected: Mapping[str, Any], found: Mapping[str, Any]) -> list[str]:

@@ -1,6 +1,8 @@
 """`sasr-lite` command line: one subcommand per module, imported only when used.
 
-Each module named in COMMANDS exposes ``add_arguments(parser)`` and ``run(args) -> int``.
+Each module named in COMMANDS exposes ``run(args) -> int`` and either ``add_arguments(parser)`` (an
+argparse parser) or ``parse(argv, prog, description)`` (its own parser: `train` reads typed
+configs with jsonargparse).
 An expected error (bad input: a missing or malformed file, a wrong setting, non-finite values)
 ends the command with one message naming what is wrong and exit status 1; ``--debug``, anywhere
 on the command line, shows the full traceback instead.
@@ -20,7 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "synth": ("sasr_lite.synth.generate", "generate the synthetic MUSIC-AVQA benchmark"),
     "render": ("sasr_lite.synth.media", "render synthetic scenes to MP4/WAV media"),
     "extract": ("sasr_lite.features.extract", "extract VGGish and ResNet-18 features from videos"),
-    "train": ("sasr_lite.train", "train SaSR-Net"),
+    "train": ("sasr_lite.train_command", "train SaSR-Net"),
     "eval": ("sasr_lite.evaluate", "evaluate a checkpoint in the paper's Table 1 layout"),
     "compare": ("sasr_lite.compare", "two evaluated runs: per-type differences with paired bootstrap intervals"),
     "demo": ("sasr_lite.demo", "end-to-end demo on the synthetic benchmark"),
@@ -45,11 +47,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     name, rest = argv[0], argv[1:]
     module = importlib.import_module(COMMANDS[name][0])
-    parser = argparse.ArgumentParser(prog=f"sasr-lite {name}", description=COMMANDS[name][1],
-                                     epilog="--debug: show the full traceback of an error")
-    module.add_arguments(parser)
-    args = parser.parse_args(rest)
+    prog, description = f"sasr-lite {name}", COMMANDS[name][1]
     try:
+        if hasattr(module, "parse"):
+            args = module.parse(rest, prog, description)
+        else:
+            parser = argparse.ArgumentParser(prog=prog, description=description,
+                                             epilog="--debug: show the full traceback of an error")
+            module.add_arguments(parser)
+            args = parser.parse_args(rest)
         return int(module.run(args) or 0)
     except (OSError, ValueError, KeyError, RuntimeError) as err:  # bad input, said by the code that found it
         if debug:

@@ -1,8 +1,10 @@
-"""Model configuration: the single place for SaSR-Net's sizes and switches."""
+"""Configuration dataclasses: SaSR-Net's sizes and switches (`SaSRConfig`) and how to train it
+(`TrainConfig`). `sasr_lite.settings` fills both from flags and config files."""
 
 from __future__ import annotations
 
 import math
+import dataclasses
 import typing
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
@@ -91,3 +93,56 @@ class SaSRConfig:
 
     def replace(self, **changes: Any) -> "SaSRConfig":
         return replace(self, **changes)
+
+
+@dataclass
+class TrainConfig:
+    """How to train (the model's sizes, switches and loss weights are in SaSRConfig)."""
+
+    batch_size: int = 16  # per process (the paper: 16 on one GPU)
+    epochs: int = 80
+    lr: float = 1e-4  # Adam
+    weight_decay: float = 0.0
+    step_size: int = 16  # StepLR: every step_size epochs ...
+    gamma: float = 0.3  # ... the lr is multiplied by gamma
+    seed: int = 0  # python, numpy, torch, the shuffle and the negatives
+    negatives: bool = True  # feed other videos' maps so L_match has its mismatched pairs
+    group: int = 1  # the shuffle keeps up to this many questions of a video in one batch (BatchLoader)
+    device: str | None = None  # None: CUDA when present, else CPU
+    num_threads: int | None = None  # torch CPU threads during the run; None keeps torch's setting
+    resident: bool = False  # copy the train/val stores to the device once (GPU: data costs nothing)
+    eval_every: int = 1  # validate every N epochs (and after the last); 0 = never
+    checkpoint_every: int = 1  # write checkpoint.pt every N epochs (and after the last)
+    max_batches: int | None = None  # cap on batches per epoch (smoke runs); None = the whole split
+    progress: bool = True  # a tqdm bar per epoch (plain text)
+    verbose: bool = True  # one summary line per epoch
+    tensorboard: bool = True  # also write TensorBoard events when the package is installed
+
+    # fields that shape the weights a run reaches: a resumed run must agree on them
+    TRAJECTORY_FIELDS: typing.ClassVar[tuple[str, ...]] = (
+        "batch_size", "lr", "weight_decay", "step_size", "gamma", "seed", "negatives", "group", "max_batches",
+    )
+
+    def __post_init__(self) -> None:
+        check_field_types(self)
+        for name in ("batch_size", "epochs", "step_size", "group", "checkpoint_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"TrainConfig.{name} must be >= 1, got {getattr(self, name)}")
+        for name in ("max_batches", "num_threads"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                raise ValueError(f"TrainConfig.{name} must be >= 1 or None, got {getattr(self, name)}")
+        if self.eval_every < 0:
+            raise ValueError(f"TrainConfig.eval_every must be >= 0 (0: never), got {self.eval_every}")
+        if self.lr <= 0:
+            raise ValueError(f"TrainConfig.lr must be > 0, got {self.lr}")
+        if self.weight_decay < 0 or not 0 < self.gamma <= 1:
+            raise ValueError(f"TrainConfig needs weight_decay >= 0 and 0 < gamma <= 1, got {self.weight_decay}, {self.gamma}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def trajectory(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.TRAJECTORY_FIELDS}
+
+    def replace(self, **changes: Any) -> "TrainConfig":
+        return dataclasses.replace(self, **changes)

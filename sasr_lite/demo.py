@@ -33,11 +33,12 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from sasr_lite.config import SaSRConfig
+from sasr_lite.config import SaSRConfig, TrainConfig
 from sasr_lite.data.files import read_json, write_json_atomic, write_text_atomic
 from sasr_lite.data.taxonomy import INSTRUMENTS
 from sasr_lite.scale import resolve_scale
-from sasr_lite.train import TrainConfig, TrainData, load_data, train
+from sasr_lite.data.loading import TrainData, load_data
+from sasr_lite.train import train
 
 DEMO_MODEL = SaSRConfig(d_model=128, word_dim=128)
 # group=8: batches of 32 questions about ~4-6 videos, so the video path runs ~6x less often

@@ -382,7 +382,7 @@ def predict(model: torch.nn.Module, batches, answer_vocab, keep_attention: bool 
     for batch in batches:
         with autocast(device):
             output = model(batch["audio"], batch["visual"], batch["visual_maps"], batch["question"],
-                           video_of=batch["video_of"])
+                           video_of=batch["video_of"], question_len=batch["question_len"])
         qids = batch["question_id"].cpu().numpy()
         video_rows = batch["video_index"].cpu().numpy()  # [V]
         broken = (~torch.isfinite(output.answer_logits)).any(-1).cpu().numpy()  # [B]
@@ -541,10 +541,10 @@ def load_model(checkpoint: str | Path, device: str | torch.device | None = None)
 
 
 def run(args: argparse.Namespace) -> int:
-    from sasr_lite.train import load_data
+    from sasr_lite.data.loading import load_data
 
     model, ckpt = load_model(args.checkpoint, args.device)
-    data = load_data(args.data, args.store, splits=(args.split,), vocabularies=ckpt.vocabularies)
+    data = load_data(args.data, args.store, splits=(args.split,), vocabularies=ckpt.vocabularies, required=(args.split,))
     report = evaluate_split(model, data, args.split, args.name, args.batch_size)
     described = data.annotations[args.split]
     out = args.out or args.checkpoint.parent / "eval"

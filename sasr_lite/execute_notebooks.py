@@ -26,6 +26,7 @@ import sys
 import time
 from pathlib import Path
 
+from sasr_lite.data.files import write_text_atomic
 from sasr_lite.scale import SCALES
 
 
@@ -90,9 +91,7 @@ def execute(ipynb: Path, timeout: int, scale: str) -> float:
     elapsed = time.perf_counter() - start
     nb.metadata["sasr_lite"] = {"scale": scale, "seconds": round(elapsed, 1)}
     keep_what_is_displayed(nb)
-    tmp = ipynb.with_suffix(".ipynb.tmp")
-    nbformat.write(nb, tmp)
-    os.replace(tmp, ipynb)
+    write_text_atomic(ipynb, nbformat.writes(nb) + "\n")
     return elapsed
 
 

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 
 from sasr_lite.config import SaSRConfig
 from sasr_lite.model.sasrnet import SaSROutput
-from sasr_lite.model.shapes import check_shape
+from sasr_lite.model.shapes import check_shape, reads_values
 
 UNKNOWN_ANSWER = -1  # answers missing from the train vocabulary; they carry no L_avqa signal
 
@@ -24,7 +24,7 @@ def sasr_losses(
     check_shape("sources", sources, ("B" if V == B else "V", C), {"B": B, "V": V})
     if answer.is_floating_point():
         raise ValueError(f"answer must hold integer answer indices, got dtype {answer.dtype}")
-    if ((answer < UNKNOWN_ANSWER) | (answer >= A)).any():
+    if reads_values(answer) and ((answer < UNKNOWN_ANSWER) | (answer >= A)).any():
         raise ValueError(f"answer indices must lie in [-1, {A}), got {answer.tolist()}")
     sources = sources.to(output.presence_a.dtype)
     # the per-video losses weigh each video by its number of questions in the batch: the loss
@@ -32,7 +32,9 @@ def sasr_losses(
     if output.video_of is None:
         per_video = torch.full((V,), 1.0 / V, device=answer.device)
     else:
-        per_video = torch.bincount(output.video_of, minlength=V).float() / B
+        # index_add_, not bincount: bincount's output size depends on the values (a GPU host sync)
+        ones = torch.ones(B, device=answer.device)
+        per_video = torch.zeros(V, device=answer.device).index_add_(0, output.video_of, ones) / B
 
     # (3.6) L_avqa = CE(answer logits, answer), averaged over the known answers only
     known = (answer != UNKNOWN_ANSWER).sum().clamp_min(1)

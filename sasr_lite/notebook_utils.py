@@ -21,10 +21,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from sasr_lite.config import SaSRConfig
+from sasr_lite.config import SaSRConfig, TrainConfig
 from sasr_lite.device import pick_device
 from sasr_lite.scale import resolve_scale
-from sasr_lite.train import TrainConfig
 
 DATA_ENV = "SASR_LITE_DATA"  # a prepared MUSIC-AVQA folder for notebooks 08-11 instead of the synthetic benchmark
 
@@ -233,7 +232,8 @@ def _train_in_subprocess(root: Path, store: Path, run: Run) -> float:
     """Train ``run`` in this (spawned) process on one thread; returns the seconds it took."""
     import time
 
-    from sasr_lite.train import load_data, train
+    from sasr_lite.data.loading import load_data
+    from sasr_lite.train import train
 
     start = time.perf_counter()
     data = load_data(root, store, splits=("train", "val"))

@@ -2,15 +2,14 @@
 
 Recipe (DESIGN.md section 4): batch 16, 80 epochs, Adam lr 1e-4, the lr multiplied by 0.3
 every 16 epochs, L = L_avqa + 0.5 L_source + 0.5 L_reg + 0.5 L_match (the lambdas live in
-SaSRConfig). Every value can be overridden by a YAML/JSON file and by flags::
+SaSRConfig; TrainConfig holds the rest). Every value can be overridden by a YAML/JSON file and
+by flags (`sasr_lite.train_command`)::
 
-    sasr-lite train data/synth_small --out runs/small --epochs 10 --model d_model=128
+    sasr-lite train data/synth_small --out runs/small --epochs 10 --model.d_model 128
     sasr-lite train annotations/ --store data/store --config my.yaml --resume
-    torchrun --nproc_per_node=4 -m sasr_lite.cli train annotations/ --store data/store
+    torchrun --nproc_per_node=4 -m sasr_lite.train annotations/ --store data/store
 
-Data layout: ``DATA/avqa-{train,val}.json`` and a feature store per split at
-``STORE/{split}`` (default ``STORE = DATA/store``, the synthetic benchmark's layout; for
-MUSIC-AVQA, the folder `sasr-lite build-store` wrote the splits into).
+The data (annotations, stores, vocabularies) come from `sasr_lite.data.loading.load_data`.
 
 What a run writes to its output folder (rank 0 only): ``checkpoint.pt`` (the last epoch;
 `--resume` continues from it and, on CPU, reaches the same weights as an uninterrupted run),
@@ -25,17 +24,13 @@ GPUs, gloo on CPU), and ``batch_size`` is per process.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import dataclasses
 import functools
 import math
 import os
 import random
 import time
-import typing
-import warnings
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,17 +38,13 @@ import numpy as np
 import pandas as pd
 import torch
 import torch.distributed as dist
-import yaml
 from tqdm.std import tqdm  # plain text bars, also inside notebooks (no widget)
 
 from sasr_lite.checkpoint import capture_rng_state, load_checkpoint, restore_rng_state, save_checkpoint
-from sasr_lite.config import SaSRConfig, check_field_types
-from sasr_lite.data.annotations import QARecord, describe_annotations, load_annotations
-from sasr_lite.data.dataset import AVQADataset, BatchLoader
+from sasr_lite.config import SaSRConfig, TrainConfig
+from sasr_lite.data.dataset import BatchLoader
 from sasr_lite.data.files import write_json_atomic, write_text_atomic
-from sasr_lite.data.sources import weak_source_labels
-from sasr_lite.data.store import FeatureStore
-from sasr_lite.data.vocab import Vocabulary, build_vocabularies
+from sasr_lite.data.loading import TrainData, load_data
 from sasr_lite.device import autocast, pick_device
 from sasr_lite.losses import sasr_losses
 from sasr_lite.model import SaSRNet
@@ -64,156 +55,6 @@ CHECK_EVERY = 10  # steps between the loop's host reads (progress bar, finite-lo
 
 class NonFiniteError(RuntimeError):
     """A loss or the logits stopped being finite: the run stops before it writes anything."""
-
-
-@dataclass
-class TrainConfig:
-    """How to train (the model's sizes, switches and loss weights are in SaSRConfig)."""
-
-    batch_size: int = 16  # per process (the paper: 16 on one GPU)
-    epochs: int = 80
-    lr: float = 1e-4  # Adam
-    weight_decay: float = 0.0
-    step_size: int = 16  # StepLR: every step_size epochs ...
-    gamma: float = 0.3  # ... the lr is multiplied by gamma
-    seed: int = 0  # python, numpy, torch, the shuffle and the negatives
-    negatives: bool = True  # feed other videos' maps so L_match has its mismatched pairs
-    group: int = 1  # the shuffle keeps up to this many questions of a video in one batch (BatchLoader)
-    device: str | None = None  # None: CUDA when present, else CPU
-    num_threads: int | None = None  # torch CPU threads during the run; None keeps torch's setting
-    resident: bool = False  # copy the train/val stores to the device once (GPU: data costs nothing)
-    eval_every: int = 1  # validate every N epochs (and after the last); 0 = never
-    checkpoint_every: int = 1  # write checkpoint.pt every N epochs (and after the last)
-    max_batches: int | None = None  # cap on batches per epoch (smoke runs); None = the whole split
-    progress: bool = True  # a tqdm bar per epoch (plain text)
-    verbose: bool = True  # one summary line per epoch
-    tensorboard: bool = True  # also write TensorBoard events when the package is installed
-
-    # fields that shape the weights a run reaches: a resumed run must agree on them
-    TRAJECTORY_FIELDS: typing.ClassVar[tuple[str, ...]] = (
-        "batch_size", "lr", "weight_decay", "step_size", "gamma", "seed", "negatives", "group", "max_batches",
-    )
-
-    def __post_init__(self) -> None:
-        check_field_types(self)
-        for name in ("batch_size", "epochs", "step_size", "group", "checkpoint_every"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"TrainConfig.{name} must be >= 1, got {getattr(self, name)}")
-        for name in ("max_batches", "num_threads"):
-            if getattr(self, name) is not None and getattr(self, name) < 1:
-                raise ValueError(f"TrainConfig.{name} must be >= 1 or None, got {getattr(self, name)}")
-        if self.eval_every < 0:
-            raise ValueError(f"TrainConfig.eval_every must be >= 0 (0: never), got {self.eval_every}")
-        if self.lr <= 0:
-            raise ValueError(f"TrainConfig.lr must be > 0, got {self.lr}")
-        if self.weight_decay < 0 or not 0 < self.gamma <= 1:
-            raise ValueError(f"TrainConfig needs weight_decay >= 0 and 0 < gamma <= 1, got {self.weight_decay}, {self.gamma}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    def trajectory(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.TRAJECTORY_FIELDS}
-
-    def replace(self, **changes: Any) -> "TrainConfig":
-        return dataclasses.replace(self, **changes)
-
-
-# --- config files -------------------------------------------------------------------------------
-def load_config_file(path: str | Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(TrainConfig overrides, SaSRConfig overrides) from a YAML or JSON file.
-
-    The file holds ``train:`` and/or ``model:`` sections, or flat keys, each of which must be a
-    field of one of the two configs. Unknown keys raise ValueError naming the file.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"config file not found: {path}")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}  # YAML reads JSON too
-    except yaml.YAMLError as err:
-        raise ValueError(f"{path}: not valid YAML/JSON: {err}") from None
-    if not isinstance(raw, dict):
-        raise ValueError(f"{path}: expected a mapping of settings, got {type(raw).__name__}")
-    train_names = {f.name for f in fields(TrainConfig)}
-    model_names = {f.name for f in fields(SaSRConfig)}
-    train_over = dict(raw.pop("train", None) or {})
-    model_over = dict(raw.pop("model", None) or {})
-    for key, value in raw.items():  # flat keys go to whichever config has the field
-        if key in train_names:
-            train_over[key] = value
-        elif key in model_names:
-            model_over[key] = value
-        else:
-            raise ValueError(f"{path}: unknown setting {key!r} (not a TrainConfig or SaSRConfig field)")
-    bad = sorted(set(train_over) - train_names) + sorted(set(model_over) - model_names)
-    if bad:
-        raise ValueError(f"{path}: unknown settings {bad}")
-    return train_over, model_over
-
-
-# --- data ---------------------------------------------------------------------------------------
-@dataclass
-class TrainData:
-    """Annotations, feature stores and train-split vocabularies/labels of one benchmark."""
-
-    root: Path
-    records: dict[str, list[QARecord]]  # split -> records
-    stores: dict[str, FeatureStore]  # split -> store
-    question_vocab: Vocabulary
-    answer_vocab: Vocabulary
-    source_labels: dict[str, np.ndarray]  # weak labels from the train split only
-    annotations: dict[str, dict]  # split -> describe_annotations(...) (release, sha256, counts)
-    release: str  # "json_update", "original", "synthetic" or "custom"
-
-    def dataset(self, split: str, seed: int = 0) -> AVQADataset:
-        if split not in self.records:
-            raise KeyError(f"split {split!r} was not loaded from {self.root} (loaded: {sorted(self.records)})")
-        labels = self.source_labels if split == "train" else None
-        return AVQADataset(self.records[split], self.stores[split], self.question_vocab, self.answer_vocab,
-                           source_labels=labels, seed=seed)
-
-    @property
-    def vocabularies(self) -> dict[str, list[str]]:
-        return {"question": self.question_vocab.tokens, "answer": self.answer_vocab.tokens}
-
-
-def load_data(
-    annotation_dir: str | Path,
-    store_dir: str | Path | None = None,
-    splits: tuple[str, ...] = ("train", "val"),
-    vocabularies: dict[str, list[str]] | None = None,
-) -> TrainData:
-    """Read ``annotation_dir/avqa-{split}.json`` and open ``store_dir/{split}`` for each split.
-
-    Vocabularies and weak source labels come from the train split (or ``vocabularies`` from a
-    checkpoint, when train is not loaded). A missing optional split ("val", "test") is skipped
-    with a warning; a missing train split is an error unless vocabularies are given.
-    """
-    root = Path(annotation_dir)
-    store_root = Path(store_dir) if store_dir is not None else root / "store"
-    if not root.is_dir():
-        raise FileNotFoundError(f"annotation folder not found: {root}")
-    records, stores, described = {}, {}, {}
-    for split in splits:
-        path = root / f"avqa-{split}.json"
-        if not path.is_file():
-            if split == "train" and vocabularies is None:
-                raise FileNotFoundError(f"training needs {path}")
-            warnings.warn(f"{path} not found; the {split} split is skipped")
-            continue
-        records[split] = load_annotations(path)
-        described[split] = describe_annotations(path, records[split])
-        stores[split] = FeatureStore.open(store_root / split)
-    if vocabularies is not None:
-        question_vocab = Vocabulary(vocabularies["question"], unk="<unk>")
-        answer_vocab = Vocabulary(vocabularies["answer"])
-    else:
-        question_vocab, answer_vocab = build_vocabularies(records["train"])
-    labels = weak_source_labels(records["train"]) if "train" in records else {}
-    release = "synthetic" if (root / "synth.json").is_file() else next(
-        (d["release"] for d in described.values()), "custom")
-    return TrainData(root, records, stores, question_vocab, answer_vocab, labels, described, release)
 
 
 # --- distributed --------------------------------------------------------------------------------
@@ -321,7 +162,8 @@ def seed_everything(seed: int) -> None:
 def _forward_losses(model, batch, model_config: SaSRConfig, negatives: bool, device: torch.device):
     with autocast(device):
         output = model(batch["audio"], batch["visual"], batch["visual_maps"], batch["question"],
-                       batch["visual_maps_neg"] if negatives else None, batch["video_of"])
+                       batch["visual_maps_neg"] if negatives else None, batch["video_of"],
+                       batch["visual_neg"] if negatives else None, batch["question_len"])
         losses = sasr_losses(output, batch["answer"], batch["sources"], model_config)
     return output, losses
 
@@ -334,7 +176,7 @@ def validation_accuracy(model: torch.nn.Module, batches, device: torch.device, w
     for batch in batches:
         with autocast(device):
             logits = model(batch["audio"], batch["visual"], batch["visual_maps"], batch["question"],
-                           video_of=batch["video_of"]).answer_logits
+                           video_of=batch["video_of"], question_len=batch["question_len"]).answer_logits
         counts[0] += (logits.argmax(-1) == batch["answer"]).sum()
         counts[1] += len(batch["answer"])
         counts[2] += (~torch.isfinite(logits)).any(-1).sum()
@@ -365,6 +207,7 @@ def train(
     store_dir: str | Path | None = None,
     out_dir: str | Path | None = None,
     resume: bool = False,
+    allow_new_annotations: bool = False,
     name: str = "SaSR-Net",
 ) -> TrainResult:
     """Train SaSR-Net; returns the model and a per-epoch history (also written to ``out_dir``).
@@ -372,7 +215,9 @@ def train(
     ``data`` is a `TrainData` (see `load_data`) or an annotation folder. ``model_config``'s
     vocabulary and answer sizes are replaced by the train split's. ``resume=True`` continues
     from ``out_dir/checkpoint.pt`` (starting fresh when there is none) and fails with a clear
-    error if it was written with another model config, trajectory setting or vocabulary.
+    error if it was written with another model config, trajectory setting or vocabulary, or (unless
+    ``allow_new_annotations``) from other annotation files; the checkpoint's record of the files it
+    was first trained on is kept either way, and files a resume switched to are listed after it.
     """
     config = config or TrainConfig()
     if not isinstance(data, TrainData):
@@ -381,11 +226,22 @@ def train(
     if resume and out_dir is None:
         raise ValueError("resume=True needs out_dir (where checkpoint.pt is)")
     with cpu_threads(config.num_threads):
-        return _train(data, model_config or SaSRConfig(), config, out_dir, resume, name)
+        return _train(data, model_config or SaSRConfig(), config, out_dir, resume, allow_new_annotations, name)
+
+
+def _annotation_changes(recorded: dict, now: dict) -> list[str]:
+    """Splits whose annotation file differs (by SHA-256) between a checkpoint and this run."""
+    changes = []
+    for split in sorted(set(recorded) | set(now)):
+        before, after = recorded.get(split, {}).get("sha256"), now.get(split, {}).get("sha256")
+        if before != after:
+            changes.append(f"{split}: {str(before)[:12]} in the checkpoint, {str(after)[:12]} in "
+                           f"{now.get(split, {}).get('path', '(not loaded)')}")
+    return changes
 
 
 def _train(data: TrainData, model_config: SaSRConfig, config: TrainConfig, out_dir: Path | None,
-           resume: bool, name: str) -> TrainResult:
+           resume: bool, allow_new_annotations: bool, name: str) -> TrainResult:
     device = pick_device(config.device)
     ddp = _init_distributed(device)
     if device.type == "cuda" and ddp.world > 1:
@@ -401,6 +257,7 @@ def _train(data: TrainData, model_config: SaSRConfig, config: TrainConfig, out_d
 
     history: list[dict[str, Any]] = []
     start_epoch, best_val = 0, -1.0
+    provenance = {"annotations": data.annotations}  # what the checkpoints and config.json record
     last_path = out_dir / "checkpoint.pt" if out_dir else None
     best_path = out_dir / "best.pt" if out_dir else None
     if resume and last_path.is_file():
@@ -409,6 +266,15 @@ def _train(data: TrainData, model_config: SaSRConfig, config: TrainConfig, out_d
         if ckpt.extra.get("world_size", 1) != ddp.world:
             raise ValueError(f"{last_path} was written by {ckpt.extra.get('world_size', 1)} processes; "
                              f"resume it with the same number, not {ddp.world}")
+        recorded = ckpt.extra.get("annotations", data.annotations)
+        changes = _annotation_changes(recorded, data.annotations)
+        if changes and not allow_new_annotations:
+            raise ValueError(f"{last_path} was trained on other annotation files ({'; '.join(changes)}); resume "
+                             "with the files it was trained on, or allow the switch with --allow_new_annotations")
+        provenance = {"annotations": recorded}
+        switched = ckpt.extra.get("resumed_with_annotations", []) + ([data.annotations] if changes else [])
+        if switched:
+            provenance["resumed_with_annotations"] = switched
         model.load_state_dict(ckpt.model_state)
         optimizer.load_state_dict(ckpt.optimizer_state)
         scheduler.load_state_dict(ckpt.scheduler_state)
@@ -439,7 +305,7 @@ def _train(data: TrainData, model_config: SaSRConfig, config: TrainConfig, out_d
         out_dir.mkdir(parents=True, exist_ok=True)
         write_json_atomic(out_dir / "config.json", {
             "model": model_config.to_dict(), "train": config.to_dict(), "release": data.release,
-            "annotations": data.annotations, "world_size": ddp.world})
+            **provenance, "world_size": ddp.world})
         writer = _tensorboard(out_dir, config.tensorboard)
 
     num_batches = min(len(batches), config.max_batches or len(batches))
@@ -464,7 +330,7 @@ def _train(data: TrainData, model_config: SaSRConfig, config: TrainConfig, out_d
                     writer.add_scalar(key, value, epoch)
         state = dict(model=bare, model_config=model_config, vocabularies=data.vocabularies,
                      optimizer=optimizer, scheduler=scheduler, train_config=config, release=data.release,
-                     history=history, extra={"world_size": ddp.world, "annotations": data.annotations})
+                     history=history, extra={"world_size": ddp.world, **provenance})
         if (epoch + 1) % config.checkpoint_every == 0 or last:
             save_checkpoint(last_path, epoch=epoch, rng_state=capture_rng_state(), **state)
         if row["val_accuracy"] > best_val:
@@ -564,65 +430,6 @@ def _epoch_line(row: dict, epochs: int) -> str:
     parts = " ".join(f"{k} {row['loss_' + k]:.3f}" for k in LOSS_PARTS)
     return (f"epoch {row['epoch'] + 1}/{epochs}: {parts} | train acc {row['train_accuracy']:.2f}%{val}"
             f" | {row['samples_per_s']:.0f} samples/s, lr {row['lr']:.2e}")
-
-
-# --- `sasr-lite train` ----------------------------------------------------------------------------
-def _flag_type(name: str):
-    """The argparse type of a TrainConfig field, from its annotation."""
-    hint = typing.get_type_hints(TrainConfig)[name]
-    base = next((t for t in typing.get_args(hint) if t is not type(None)), hint)
-    return base
-
-
-def _parse_model_override(text: str) -> tuple[str, Any]:
-    if "=" not in text:
-        raise argparse.ArgumentTypeError(f"--model expects KEY=VALUE, got {text!r}")
-    key, value = text.split("=", 1)
-    return key.strip(), yaml.safe_load(value)
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("data", type=Path, help="folder with avqa-{train,val}.json")
-    parser.add_argument("--store", type=Path, default=None, help="folder with the {split}/ feature stores (default DATA/store)")
-    parser.add_argument("--out", type=Path, default=Path("runs/train"), help="output folder (default runs/train)")
-    parser.add_argument("--config", type=Path, default=None, help="YAML/JSON file with train: and model: settings")
-    parser.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
-    parser.add_argument("--tiny", action="store_true", help="SaSRConfig.tiny() sizes (smoke runs)")
-    parser.add_argument("--model", type=_parse_model_override, action="append", default=[], metavar="KEY=VALUE",
-                        help="override a SaSRConfig field, e.g. --model d_model=256 --model use_slt=false")
-    group = parser.add_argument_group("training settings (override the config file; defaults: the paper's recipe)")
-    defaults = TrainConfig()
-    for f in fields(TrainConfig):
-        flag = "--" + f.name.replace("_", "-")
-        kind = _flag_type(f.name)
-        if kind is bool:
-            group.add_argument(flag, action=argparse.BooleanOptionalAction, default=None,
-                               help=f"(default {getattr(defaults, f.name)})")
-        else:
-            group.add_argument(flag, type=kind, default=None, help=f"(default {getattr(defaults, f.name)})")
-
-
-def configs_from_args(args: argparse.Namespace) -> tuple[SaSRConfig, TrainConfig]:
-    """Defaults < config file < flags."""
-    train_over, model_over = load_config_file(args.config) if args.config else ({}, {})
-    train_over.update({f.name: getattr(args, f.name) for f in fields(TrainConfig) if getattr(args, f.name) is not None})
-    model_over.update(dict(args.model))
-    unknown = sorted(set(model_over) - {f.name for f in fields(SaSRConfig)})
-    if unknown:
-        raise ValueError(f"unknown SaSRConfig fields {unknown}; known: {[f.name for f in fields(SaSRConfig)]}")
-    model_config = SaSRConfig.tiny(**model_over) if args.tiny else SaSRConfig(**model_over)
-    return model_config, TrainConfig(**train_over)
-
-
-def run(args: argparse.Namespace) -> int:
-    model_config, config = configs_from_args(args)
-    result = train(args.data, model_config, config, store_dir=args.store, out_dir=args.out, resume=args.resume)
-    if int(os.environ.get("RANK", "0")) == 0:
-        final = result.history.iloc[-1] if len(result.history) else None
-        if final is not None:
-            print(f"done: {len(result.history)} epochs, final val accuracy {final['val_accuracy']:.2f}% "
-                  f"({result.release} release); checkpoint {result.checkpoint}")
-    return 0
 
 
 if __name__ == "__main__":  # `python -m sasr_lite.train ...` and `torchrun ... -m sasr_lite.train ...`

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from sasr_lite.synth.generate import generate
-from sasr_lite.train import cpu_threads, load_data
+from sasr_lite.data.loading import load_data
+from sasr_lite.train import cpu_threads
 
 
 @pytest.fixture(scope="module")

@@ -18,9 +18,8 @@ from sasr_lite.checkpoint import (
     restore_rng_state,
     save_checkpoint,
 )
-from sasr_lite.config import SaSRConfig
+from sasr_lite.config import SaSRConfig, TrainConfig
 from sasr_lite.model import SaSRNet
-from sasr_lite.train import TrainConfig
 
 VOCABS = {"question": ["<pad>", "<unk>", "Is", "there"], "answer": ["no", "yes"]}
 

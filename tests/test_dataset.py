@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from sasr_lite.data.benchmark import benchmark_data_path, random_records, write_random_store
+from sasr_lite.data.vocab import question_lengths
 from sasr_lite.data.dataset import ITEM_KEYS, QUESTION_KEYS, VIDEO_KEYS, AVQADataset, BatchLoader
 from sasr_lite.data.sources import multi_hot, weak_source_labels
 from sasr_lite.data.vocab import build_vocabularies
@@ -94,6 +95,11 @@ def test_batches_equal_the_items_they_gather(store, records):
         videos = batch["video_index"].numpy()
         assert (np.diff(videos) > 0).all()  # each video once, in store order
         assert len(batch["audio"]) == len(videos) and len(batch["question"]) == len(batch["video_of"])
+        # the LSTM's lengths stay on the host; the negatives' pooled vectors are the store's rows
+        assert batch["question_len"].device.type == "cpu"
+        assert batch["question_len"].tolist() == question_lengths(batch["question"]).tolist()
+        neg = ds.negative_videos(videos)
+        np.testing.assert_array_equal(batch["visual_neg"].numpy(), store.visual[neg].astype(np.float32))
         for row, qid in enumerate(batch["question_id"].tolist()):
             item = ds[[r.question_id for r in records].index(qid)]
             v = batch["video_of"][row].item()

@@ -11,7 +11,7 @@ from sasr_lite import cli
 from sasr_lite.data.taxonomy import INSTRUMENTS
 from sasr_lite.evaluate import accuracy_table
 from sasr_lite.synth.generate import generate
-from sasr_lite.train import load_data
+from sasr_lite.data.loading import load_data
 
 
 def test_smoke_demo_writes_the_report_metrics_and_figures(tmp_path, monkeypatch, capsys):

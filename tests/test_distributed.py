@@ -11,10 +11,11 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 
-from sasr_lite.config import SaSRConfig
+from sasr_lite.config import SaSRConfig, TrainConfig
 from sasr_lite.data.dataset import BatchLoader
 from sasr_lite.synth.generate import generate
-from sasr_lite.train import ShardedBatches, TrainConfig, load_data, train
+from sasr_lite.data.loading import load_data
+from sasr_lite.train import ShardedBatches, train
 
 WORLD = 2
 # 2 epochs of 3 steps; per-rank batch 8, so one DDP step sees the 16 items of one single-process batch

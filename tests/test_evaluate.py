@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from sasr_lite import cli
-from sasr_lite.config import SaSRConfig
+from sasr_lite.config import SaSRConfig, TrainConfig
 from sasr_lite.data.annotations import load_annotations, parse_record
 from sasr_lite.data.dataset import BatchLoader
 from sasr_lite.evaluate import (
@@ -29,7 +29,7 @@ from sasr_lite.evaluate import (
 from sasr_lite.model import SaSRNet
 from sasr_lite.synth.ground_truth import question_segments, sounding_box_mask
 from sasr_lite.synth.scenes import kept_segments, load_scenes, scene_index
-from sasr_lite.train import TrainConfig, train
+from sasr_lite.train import train
 
 REAL = Path(__file__).resolve().parents[2] / "shared/data/music_avqa"
 

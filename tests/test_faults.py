@@ -10,9 +10,10 @@ import sys
 import numpy as np
 import pytest
 
-from sasr_lite.config import SaSRConfig
+from sasr_lite.config import SaSRConfig, TrainConfig
 from sasr_lite.evaluate import evaluate_split
-from sasr_lite.train import NonFiniteError, TrainConfig, load_data, train
+from sasr_lite.data.loading import load_data
+from sasr_lite.train import NonFiniteError, train
 
 CONFIG = TrainConfig(epochs=1, max_batches=3, batch_size=8, lr=1e-3, num_threads=1, progress=False, verbose=False,
                      tensorboard=False, device="cpu")
@@ -50,7 +51,7 @@ def test_nan_features_stop_evaluation_instead_of_answering_index_0(tiny, poisone
 
 def test_python_dash_m_sasr_lite_train_exits_non_zero_on_nan(poisoned, tmp_path):
     done = subprocess.run([sys.executable, "-m", "sasr_lite.train", str(poisoned), "--tiny", "--epochs", "1",
-                           "--max-batches", "2", "--num-threads", "1", "--no-progress", "--out", str(tmp_path / "run")],
+                           "--max_batches", "2", "--num_threads", "1", "--progress", "false", "--out", str(tmp_path / "run")],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode != 0 and "the training loss is not finite" in done.stderr
     assert not (tmp_path / "run" / "checkpoint.pt").exists()
@@ -79,12 +80,31 @@ def test_training_settings_out_of_range_are_refused_before_any_work(bad, expecte
         TrainConfig(**bad)
 
 
+@pytest.mark.parametrize("flags, expected", [
+    (["--model.use_slt", "maybe"], 'Parser key "model.use_slt": Expected a <class \'bool\'>. Got value: maybe'),
+    (["--model.d_model", "abc"], 'Parser key "model.d_model": Expected a <class \'int\'>. Got value: abc'),
+    (["--lr", "nan"], 'Parser key "lr": Expected a <class \'float\'>. Got value: nan'),
+    (["--epochs", "1.5"], 'Parser key "epochs": Expected a <class \'int\'>. Got value: 1.5'),
+    (["--max_batches", "-1"], "TrainConfig.max_batches must be >= 1 or None, got -1"),
+    (["--checkpoint_every", "0"], "TrainConfig.checkpoint_every must be >= 1, got 0"),
+    (["--lr", "-0.1"], "TrainConfig.lr must be > 0, got -0.1"),
+    (["--model.spatial_norm", "l1"], "spatial_norm must be 'l2' or 'none', got 'l1'"),
+])
+def test_a_bad_flag_is_refused_by_the_parser_naming_it(flags, expected):
+    from sasr_lite.train_command import parse
+
+    with pytest.raises(ValueError) as caught:
+        parse(["data", *flags])
+    assert str(caught.value) == expected
+
+
 def test_a_config_file_with_a_wrong_type_fails_before_training(tiny, tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text("train:\n  epochs: '1'\nmodel:\n  use_slt: maybe\n")
+    bad.write_text("epochs: 1\nmodel:\n  use_slt: maybe\n")
     done = subprocess.run([sys.executable, "-m", "sasr_lite.train", str(tiny.root), "--config", str(bad),
                            "--out", str(tmp_path / "run")], capture_output=True, text=True, timeout=300)
-    assert done.returncode != 0 and "use_slt='maybe' is not True or False" in done.stderr
+    assert done.returncode == 1
+    assert f'Parser key "model.use_slt": Expected a <class \'bool\'>. Got value: maybe (flags and config file {bad})' in done.stderr
     assert not (tmp_path / "run").exists(), "nothing may be written for a bad config"
 
 
@@ -138,12 +158,136 @@ def test_a_manifest_that_disagrees_with_its_arrays_is_refused_on_open(tiny, tmp_
 
 def test_an_expected_error_is_one_message_and_debug_shows_the_traceback(tiny, tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text("model:\n  use_slt: maybe\n")
+    bad.write_text("max_batches: -1\n")
     command = [sys.executable, "-m", "sasr_lite.cli", "train", str(tiny.root), "--config", str(bad),
                "--out", str(tmp_path / "run")]
     done = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines() == [
-        "sasr-lite train: error: SaSRConfig: use_slt='maybe' is not True or False (--debug shows the traceback)"]
+        "sasr-lite train: error: TrainConfig.max_batches must be >= 1 or None, got -1 (--debug shows the traceback)"]
     debug = subprocess.run(command + ["--debug"], capture_output=True, text=True, timeout=300)
-    assert debug.returncode == 1 and "Traceback" in debug.stderr and "use_slt='maybe'" in debug.stderr
+    assert debug.returncode == 1 and "Traceback" in debug.stderr and "max_batches must be >= 1" in debug.stderr
+
+
+def test_resume_on_other_annotation_files_is_refused_unless_allowed_and_keeps_the_first_checksums(tiny, tmp_path):
+    import json
+
+    from sasr_lite.checkpoint import load_checkpoint
+
+    root, out = _tiny_copy(tiny, tmp_path), tmp_path / "run"
+    train(load_data(root), SaSRConfig.tiny(), CONFIG, out_dir=out)
+    first = hashlib.sha256((root / "avqa-train.json").read_bytes()).hexdigest()
+    before = (out / "checkpoint.pt").read_bytes()
+    train_file = root / "avqa-train.json"  # same questions, other bytes: only the checksum changes
+    train_file.write_text(json.dumps(json.loads(train_file.read_text()), indent=2))
+    second = hashlib.sha256(train_file.read_bytes()).hexdigest()
+    longer = CONFIG.replace(epochs=2)
+    with pytest.raises(ValueError, match=rf"checkpoint.pt was trained on other annotation files \(train: {first[:12]} "
+                                         rf"in the checkpoint, {second[:12]} in .*avqa-train.json\).*--allow_new_annotations"):
+        train(load_data(root), SaSRConfig.tiny(), longer, out_dir=out, resume=True)
+    assert (out / "checkpoint.pt").read_bytes() == before, "a refused resume must not touch the checkpoint"
+
+    train(load_data(root), SaSRConfig.tiny(), longer, out_dir=out, resume=True, allow_new_annotations=True)
+    ckpt = load_checkpoint(out / "checkpoint.pt")
+    assert ckpt.epoch == 1
+    assert ckpt.extra["annotations"]["train"]["sha256"] == first, "the first files' checksums are never rewritten"
+    assert [a["train"]["sha256"] for a in ckpt.extra["resumed_with_annotations"]] == [second]
+    recorded = json.loads((out / "config.json").read_text())
+    assert recorded["annotations"]["train"]["sha256"] == first
+    assert recorded["resumed_with_annotations"][0]["train"]["sha256"] == second
+
+
+class _FullDisk:
+    """A file that runs out of space after ``room`` bytes, as a full disk does (ENOSPC)."""
+
+    def __init__(self, file, room: int):
+        self.file, self.room = file, room
+
+    def write(self, data) -> int:
+        if len(data) > self.room:
+            import errno
+
+            raise OSError(errno.ENOSPC, "No space left on device")
+        self.room -= len(data)
+        return self.file.write(data)
+
+    def flush(self) -> None:
+        self.file.flush()
+
+
+def test_a_full_disk_is_named_and_the_previous_file_survives(tmp_path):
+    import torch
+
+    from sasr_lite.data.files import write_atomic
+
+    target = tmp_path / "checkpoint.pt"
+    target.write_bytes(b"the good checkpoint")
+    # torch.save reports ENOSPC as "[enforce fail ...] unexpected pos"; the kit names the cause
+    with pytest.raises(OSError, match=rf"no space left on device writing {target}"):
+        write_atomic(target, lambda f: torch.save({"w": torch.zeros(4096)}, _FullDisk(f, 1000)))
+    assert target.read_bytes() == b"the good checkpoint"
+    assert [p.name for p in tmp_path.iterdir()] == ["checkpoint.pt"], "no temporary file may be left behind"
+
+
+def test_written_files_get_the_usual_mode_not_owner_only(tmp_path):
+    import os
+
+    import torch
+
+    from sasr_lite.checkpoint import save_checkpoint  # noqa: F401  (writes through write_atomic)
+    from sasr_lite.data.files import write_atomic, write_text_atomic
+
+    umask = os.umask(0o022)
+    os.umask(umask)
+    write_text_atomic(tmp_path / "a.json", "{}")
+    write_atomic(tmp_path / "b.npy", lambda f: np.save(f, np.zeros(3)))
+    write_atomic(tmp_path / "c.pt", lambda f: torch.save({}, f))
+    for name in ("a.json", "b.npy", "c.pt"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o666 & ~umask, name
+
+
+def test_leftover_folders_of_killed_store_builds_are_removed_and_live_ones_kept(tmp_path):
+    import os
+
+    from sasr_lite.data.store import StoreWriter
+
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid, live_pid = int(finished.stdout), os.getppid()
+    dead = tmp_path / f".train.partial-{dead_pid}"
+    live = tmp_path / f".train.partial-{live_pid}"
+    for folder in (dead, live):
+        folder.mkdir()
+        (folder / "audio.npy").write_bytes(b"half a build")
+    with StoreWriter(tmp_path / "train", ["v0"], num_segments=2, num_positions=3) as writer:
+        writer.write(0, audio=np.zeros((2, 128)), visual=np.zeros((2, 512)), maps=np.zeros((2, 3, 512)))
+    assert not dead.exists(), "a dead build's folder must be cleaned"
+    assert live.exists(), "a running build's folder must be left alone"
+    assert (tmp_path / "train" / "manifest.json").is_file()
+
+
+def test_a_non_utf8_annotation_file_is_named(tmp_path):
+    from sasr_lite.data.annotations import load_annotations
+
+    bad = tmp_path / "avqa-train.json"
+    bad.write_bytes('[{"question_content": "caf\u00e9"}]'.encode("latin-1"))
+    with pytest.raises(ValueError, match=rf"{bad}: not UTF-8 text \(byte \d+: invalid"):
+        load_annotations(bad)
+
+
+def test_a_zero_length_store_file_is_named(tiny, tmp_path):
+    from sasr_lite.data.store import FeatureStore
+
+    store = _tiny_copy(tiny, tmp_path) / "store" / "train"
+    (store / "maps.npy").write_bytes(b"")
+    with pytest.raises(ValueError, match=r"maps.npy: empty or cut short"):
+        FeatureStore.open(store)
+
+
+def test_eval_of_a_split_without_annotations_names_the_missing_file(tiny, tmp_path, capsys):
+    from sasr_lite import cli
+
+    run = train(tiny, SaSRConfig.tiny(), CONFIG, out_dir=tmp_path / "run")
+    assert cli.main(["eval", str(run.checkpoint), str(tiny.root), "--split", "bogus"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"sasr-lite eval: error: no avqa-bogus.json in {tiny.root} for the 'bogus' split "
+                          "(annotation files there: ['avqa-test.json', 'avqa-train.json', 'avqa-val.json'])"), err

@@ -11,6 +11,7 @@ import model_reference as ref
 from model_reference import one_thread  # noqa: F401  (autouse fixture)
 from sasr_lite.config import SaSRConfig
 from sasr_lite.losses import sasr_losses
+from sasr_lite.data.vocab import question_lengths
 from sasr_lite.model import SaSRNet, SaSROutput
 from sasr_lite.model.summary import PAPER_PARAMETERS, paper_comparison, parameter_table, torchinfo_summary
 
@@ -120,6 +121,61 @@ def test_negative_maps_take_the_same_visual_path():
         out = model(**x)
     torch.testing.assert_close(out.match_logits_neg, out.match_logits, atol=1e-5, rtol=0)
     torch.testing.assert_close(out.spatial_attn_neg, out.spatial_attn, atol=1e-6, rtol=0)
+
+
+def test_negatives_pooled_as_the_store_pooled_the_positives_match_them_bit_for_bit():
+    """The store keeps float16 maps and float16 pooled vectors (the mean of the float32 maps), so
+    re-pooling the stored maps is not what the positive path reads. Given the stored pooled
+    vectors of the same video as 'negatives', the two match heads must agree exactly: L_match
+    cannot tell its pairs apart by rounding."""
+    model = make_model()
+    x = make_inputs(model.config, T=4, P=9)
+    maps = x["visual_maps"]
+    x["visual"] = maps.mean(2).half().float()  # as the store writes and BatchLoader reads them
+    x["visual_maps"] = x["visual_maps_neg"] = maps.half().float()
+    x["visual_neg"] = x["visual"].clone()
+    with torch.no_grad():
+        out = model(**x)
+    torch.testing.assert_close(out.match_logits_neg, out.match_logits, atol=0, rtol=0)
+    with pytest.raises(ValueError, match="visual_neg was given without visual_maps_neg"):
+        model(**{**x, "visual_maps_neg": None})
+
+
+def test_question_lengths_given_by_the_loader_equal_the_ones_counted_here():
+    model = make_model()
+    x = make_inputs(model.config, B=3, T=4, P=9)
+    x["question"][0, 5:] = 0  # <pad> after five words
+    x["question"][1, 1:] = 0
+    counted = question_lengths(x["question"])
+    assert counted.tolist()[:2] == [5, 1]
+    with torch.no_grad():
+        given = model(**x, question_len=counted.tolist()).answer_logits
+        torch.testing.assert_close(given, model(**x).answer_logits, atol=0, rtol=0)
+    with pytest.raises(ValueError, match=r"lengths must give one length per question \(3\), got 2"):
+        model.question_encoder(x["question"], [4, 4])
+
+
+def test_a_training_step_reads_no_tensor_value_on_the_host_when_value_checks_are_off(monkeypatch):
+    """On a GPU, reading a value (.item(), .tolist(), `if tensor`) waits for the queued kernels.
+    With value checks off (the default on an accelerator) forward + losses + backward read none."""
+    model = make_model().train()
+    x = make_inputs(model.config, B=4, T=4, P=9)
+    x["visual_neg"] = x["visual_maps_neg"].mean(2)
+    x["video_of"] = torch.tensor([0, 0, 1, 1])
+    for key in ("audio", "visual", "visual_maps", "visual_maps_neg", "visual_neg"):
+        x[key] = x[key][:2]
+    lengths = question_lengths(x["question"])
+    answer, sources = torch.tensor([1, 2, 3, -1]), (torch.rand(2, model.config.num_tokens) < 0.3).float()
+    for name in ("item", "tolist", "__bool__", "__int__", "__float__", "numpy"):
+        def refuse(*args, _name=name, **kwargs):
+            raise AssertionError(f"host read: Tensor.{_name}")
+        monkeypatch.setattr(torch.Tensor, name, refuse)
+    for module in ("sasr_lite.model.sasrnet", "sasr_lite.model.encoders", "sasr_lite.losses"):
+        monkeypatch.setattr(f"{module}.reads_values", lambda t: False)
+    losses = sasr_losses(model(**x, question_len=lengths), answer, sources, model.config)
+    losses["total"].backward()
+    monkeypatch.undo()
+    assert torch.isfinite(losses["total"]).item()
 
 
 def test_config_picks_the_spatial_scoring():

@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from sasr_lite.config import SaSRConfig
+from sasr_lite.config import SaSRConfig, TrainConfig
 from sasr_lite.data.taxonomy import INSTRUMENTS, SUBTYPES, TEMPLATES
 from sasr_lite.evaluate import published_table
 from sasr_lite.model.summary import PAPER_PARAMETERS
 from sasr_lite.paper import NUMBERS, ablation_reference, paper_number, paper_table
-from sasr_lite.train import TrainConfig
 
 PAPER = Path(__file__).resolve().parents[2] / "shared" / "paper" / "sasr-net-paper.txt"
 STATED = [n for n in NUMBERS if not n.inferred]

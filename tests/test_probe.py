@@ -17,7 +17,7 @@ from sasr_lite import SaSRConfig
 from sasr_lite.model import SaSRNet
 from sasr_lite.probe import Probe, ProbePanel
 from sasr_lite.synth.generate import generate
-from sasr_lite.train import load_data
+from sasr_lite.data.loading import load_data
 
 
 @pytest.fixture(scope="module")

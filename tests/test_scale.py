@@ -11,7 +11,7 @@ import torch
 
 from sasr_lite.notebook_utils import notebook_data, run_root, sizes
 from sasr_lite.scale import resolve_scale
-from sasr_lite.train import load_data
+from sasr_lite.data.loading import load_data
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 

@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import argparse
-
 import pandas as pd
 import pytest
 import torch
 
 from sasr_lite import cli
 from sasr_lite.checkpoint import ConfigMismatchError, load_checkpoint
-from sasr_lite.config import SaSRConfig
+from sasr_lite.config import SaSRConfig, TrainConfig
 from sasr_lite.baselines import AnswerPrior
 from sasr_lite.evaluate import accuracy_table, evaluate_split
-from sasr_lite.train import (
-    TrainConfig,
-    add_arguments,
-    configs_from_args,
-    load_config_file,
-    train,
-)
+from sasr_lite.train import train
+from sasr_lite.train_command import parse
 
 QUIET = dict(progress=False, tensorboard=False)
 
@@ -77,23 +70,25 @@ def test_config_file_and_flags_override_the_papers_recipe(tmp_path):
     default = TrainConfig()
     assert (default.batch_size, default.epochs, default.lr, default.step_size, default.gamma) == (16, 80, 1e-4, 16, 0.3)
     file = tmp_path / "run.yaml"
-    file.write_text("train:\n  epochs: 5\n  lr: 0.001\nmodel:\n  d_model: 64\nlambda_match: 0.25\n")
-    parser = argparse.ArgumentParser()
-    add_arguments(parser)
-    args = parser.parse_args(["data", "--config", str(file), "--epochs", "7", "--no-negatives", "--model", "use_slt=false"])
-    model_config, config = configs_from_args(args)
+    file.write_text("epochs: 5\nlr: 0.001\nmodel:\n  d_model: 64\n  lambda_match: 0.25\n")
+    args = parse(["data", "--config", str(file), "--epochs", "7", "--negatives", "false", "--model.use_slt", "false"])
+    model_config, config = args.model_config, args.train_config
     assert (config.epochs, config.lr, config.negatives, config.batch_size) == (7, 1e-3, False, 16)
     assert (model_config.d_model, model_config.lambda_match, model_config.use_slt) == (64, 0.25, False)
+    tiny = parse(["data", "--tiny", "--model.d_model", "48"]).model_config
+    assert tiny == SaSRConfig.tiny(d_model=48)  # --tiny sets the defaults, flags still win
+    dashed = parse(["data", "--max-batches", "3", "--batch-size=4"]).train_config  # as the other commands spell flags
+    assert (dashed.max_batches, dashed.batch_size) == (3, 4)
     bad = tmp_path / "bad.json"
     bad.write_text('{"epoch": 3}')
-    with pytest.raises(ValueError, match="bad.json: unknown setting 'epoch'"):
-        load_config_file(bad)
+    with pytest.raises(ValueError, match="'epoch' is not accepted"):
+        parse(["data", "--config", str(bad)])
 
 
 def test_train_command_writes_metrics_checkpoints_and_config(tiny, tmp_path, capsys):
     out = tmp_path / "run"
-    assert cli.main(["train", str(tiny.root), "--out", str(out), "--tiny", "--epochs", "2", "--batch-size", "8",
-                     "--max-batches", "2", "--no-progress", "--no-tensorboard"]) == 0
+    assert cli.main(["train", str(tiny.root), "--out", str(out), "--tiny", "--epochs", "2", "--batch_size", "8",
+                     "--max_batches", "2", "--progress", "false", "--tensorboard", "false"]) == 0
     assert "final val accuracy" in capsys.readouterr().out
     metrics = pd.read_csv(out / "metrics.csv")
     expected = {"epoch", "lr", "loss_total", "loss_avqa", "loss_source", "loss_reg", "loss_match",
@@ -133,7 +128,7 @@ def test_python_dash_m_sasr_lite_train_trains(tiny, tmp_path):
 
     out = tmp_path / "run"
     done = subprocess.run([sys.executable, "-m", "sasr_lite.train", str(tiny.root), "--tiny", "--epochs", "1",
-                           "--max-batches", "2", "--num-threads", "1", "--no-progress", "--out", str(out)],
+                           "--max_batches", "2", "--num_threads", "1", "--progress", "false", "--out", str(out)],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "done: 1 epochs" in done.stdout

@@ -75,11 +75,13 @@ def _naive_item(dataset: AVQADataset, i: int, device: torch.device) -> dict[str,
     v = dataset.video_index[i]
     neg = dataset.negative_videos(np.array([i]))[0]
     maps = np.load(path / "maps.npy", mmap_mode="r")
+    visual = np.load(path / "visual.npy", mmap_mode="r")
     item = {
         "audio": np.load(path / "audio.npy", mmap_mode="r")[v].astype(np.float32),
-        "visual": np.load(path / "visual.npy", mmap_mode="r")[v].astype(np.float32),
+        "visual": visual[v].astype(np.float32),
         "visual_maps": maps[v].astype(np.float32),
         "visual_maps_neg": maps[neg, np.arange(T)].astype(np.float32),
+        "visual_neg": visual[neg].astype(np.float32),
         "question": dataset.questions[i], "answer": dataset.answers[i], "sources": dataset.sources[v],
         "subtype": dataset.subtypes[i], "template": dataset.templates[i],
         "question_id": dataset.question_ids[i], "video_index": v,

@@ -27,17 +27,17 @@ from torch.utils.data import Dataset
 from sasr_lite.data.annotations import QARecord
 from sasr_lite.data.sources import NUM_CLASSES, weak_source_labels
 from sasr_lite.data.store import MODALITIES, FeatureStore
-from sasr_lite.data.vocab import UNKNOWN_INDEX, Vocabulary
+from sasr_lite.data.vocab import UNKNOWN_INDEX, Vocabulary, question_lengths
 from sasr_lite.device import pick_device
 
 # keys of an item (one question)
 ITEM_KEYS = (
-    "audio", "visual", "visual_maps", "visual_maps_neg", "question", "answer", "sources",
+    "audio", "visual", "visual_maps", "visual_maps_neg", "visual_neg", "question", "answer", "sources",
     "subtype", "template", "question_id", "video_index",
 )
 # keys of a BatchLoader batch: one row per video, then one row per question
-VIDEO_KEYS = ("audio", "visual", "visual_maps", "visual_maps_neg", "sources", "video_index")
-QUESTION_KEYS = ("question", "answer", "subtype", "template", "question_id", "video_of")
+VIDEO_KEYS = ("audio", "visual", "visual_maps", "visual_maps_neg", "visual_neg", "sources", "video_index")
+QUESTION_KEYS = ("question", "answer", "subtype", "template", "question_id", "video_of", "question_len")
 
 
 def _splitmix64(x: np.ndarray) -> np.ndarray:
@@ -61,7 +61,8 @@ class AVQADataset(Dataset):
     """One item per question: features of its video, negatives, encoded question and answer.
 
     An item (`ITEM_KEYS`): ``audio`` [T,128], ``visual`` [T,512], ``visual_maps`` [T,P,512],
-    ``visual_maps_neg`` [T,P,512] (float32); ``question`` [14], ``answer`` (-1 if unknown),
+    ``visual_maps_neg`` [T,P,512] and ``visual_neg`` [T,512] (the negative video's maps and pooled
+    vectors; all float32); ``question`` [14], ``answer`` (-1 if unknown),
     ``sources`` [22] float, ``subtype`` (index in taxonomy.SUBTYPES), ``template`` (index in
     taxonomy.TEMPLATES), ``question_id``, ``video_index`` (row in ``store``).
 
@@ -112,6 +113,7 @@ class AVQADataset(Dataset):
         # per-record arrays, so that a batch is a handful of fancy-index reads
         self.video_index = np.array([store.index_of(r.video_id) for r in records], dtype=np.int64)
         self.questions = np.array([question_vocab.encode(r.tokens) for r in records], dtype=np.int64)
+        self.question_len = question_lengths(torch.from_numpy(self.questions)).numpy()  # [N] words before <pad>
         self.answers = np.array(answer_vocab.encode(r.answer for r in records), dtype=np.int64)
         self.subtypes = np.array([r.subtype_index for r in records], dtype=np.int64)
         self.templates = np.array([r.template.index for r in records], dtype=np.int64)
@@ -167,6 +169,7 @@ class AVQADataset(Dataset):
             "visual": f32(store.visual[v]),  # [T, 512]
             "visual_maps": f32(store.maps[v]),  # [T, P, 512]
             "visual_maps_neg": f32(store.maps[neg]),  # [T, P, 512]
+            "visual_neg": f32(store.visual[neg]),  # [T, 512] pooled as "visual" is
             "question": torch.from_numpy(self.questions[i].copy()),  # [14]
             "answer": torch.tensor(self.answers[i]),
             "sources": torch.from_numpy(self.sources[v].copy()),  # [22]
@@ -181,8 +184,8 @@ class BatchLoader:
     """Batches of `AVQADataset` questions, each gathered with a few reads of the store's arrays.
 
     A batch holds its B questions (``question``, ``answer``, ``subtype``, ``template``,
-    ``question_id`` and ``video_of`` [B]) and, once each, the V videos they are about
-    (``audio``, ``visual``, ``visual_maps``, ``visual_maps_neg``, ``sources`` and
+    ``question_id``, ``video_of`` and ``question_len`` [B]) and, once each, the V videos they are
+    about (``audio``, ``visual``, ``visual_maps``, ``visual_maps_neg``, ``visual_neg``, ``sources`` and
     ``video_index`` [V], in store order so every read is one sorted numpy fancy index of the
     memmap). ``video_of[b]`` is question b's video row: pass it to `SaSRNet` and the video path
     runs once per video. The batch stays float16 until it is on ``device`` (half the bytes to
@@ -293,6 +296,8 @@ class BatchLoader:
             "template": long(ds.templates[items]),
             "question_id": long(ds.question_ids[items]),
             "video_of": long(video_of),  # [B] rows of the video tensors
+            # [B] on the host, where the question LSTM's packing needs it (no copy back from a GPU)
+            "question_len": torch.from_numpy(ds.question_len[items]),
         }
 
     def _gather_memmap(self, videos: np.ndarray, neg: np.ndarray) -> dict[str, torch.Tensor]:
@@ -309,6 +314,7 @@ class BatchLoader:
             "visual": torch.from_numpy(store.visual[videos]),  # [V, T, 512]
             "visual_maps": torch.from_numpy(store.maps[videos]),  # [V, T, P, 512]
             "visual_maps_neg": torch.from_numpy(store.maps[neg]),  # [V, T, P, 512]
+            "visual_neg": torch.from_numpy(store.visual[neg]),  # [V, T, 512]
         }
 
     def _gather_resident(self, videos: np.ndarray, neg: np.ndarray) -> dict[str, torch.Tensor]:
@@ -319,6 +325,7 @@ class BatchLoader:
             "visual": res["visual"][videos_t],
             "visual_maps": res["maps"][videos_t],
             "visual_maps_neg": res["maps"][neg_t],
+            "visual_neg": res["visual"][neg_t],
         }
 
 

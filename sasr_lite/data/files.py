@@ -1,31 +1,65 @@
-"""Atomic file writing: a reader never sees half a file (temp file in the same folder + os.replace)."""
+"""Atomic file writing (a reader never sees half a file: temp file in the same folder + os.replace)
+and JSON reading whose errors name the file."""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
-def write_text_atomic(path: str | Path, text: str) -> Path:
-    """Write ``text`` to ``path`` so that ``path`` holds either the old or the whole new text."""
+def disk_full(err: BaseException | None) -> bool:
+    """Whether ``err``, or an error it was raised from or while handling, is "no space left on
+    device" (torch.save, for one, reports it as a RuntimeError about an "unexpected pos")."""
+    while err is not None:
+        if isinstance(err, OSError) and err.errno == errno.ENOSPC:
+            return True
+        err = err.__cause__ or err.__context__
+    return False
+
+
+@contextlib.contextmanager
+def naming_disk_full(path: str | Path):
+    """Inside the block, running out of disk space raises OSError "no space left on device writing PATH"."""
+    try:
+        yield
+    except BaseException as err:
+        if disk_full(err):
+            raise OSError(errno.ENOSPC, f"no space left on device writing {path}") from err
+        raise
+
+
+def write_atomic(path: str | Path, write: Callable[[BinaryIO], object]) -> Path:
+    """Run ``write(file)`` on a temporary file next to ``path``, then rename it onto ``path``: a
+    reader sees the old file or the whole new one, never half of one. The file gets the usual
+    mode (0666 less the umask), and a full disk is named as such."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes owner-only files; give the usual mode
+        with naming_disk_full(path), os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes owner-only files
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` so that ``path`` holds either the old or the whole new text."""
+    return write_atomic(path, lambda f: f.write(text.encode("utf-8")))
 
 
 def read_json(path: str | Path, what: str = "file") -> Any:
@@ -35,6 +69,8 @@ def read_json(path: str | Path, what: str = "file") -> Any:
         raise FileNotFoundError(f"{what} not found: {path}")
     try:
         return json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{path}: not UTF-8 text (byte {err.start}: {err.reason}); JSON files must be UTF-8") from None
     except json.JSONDecodeError as err:
         raise ValueError(f"{path}: not valid JSON (line {err.lineno}, column {err.colno}): {err.msg}") from None
 

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.std import tqdm
 
-from sasr_lite.data.files import read_json, write_json_atomic
+from sasr_lite.data.files import naming_disk_full, read_json, write_json_atomic
 
 STORE_FORMAT = "sasr-lite-feature-store"
 STORE_VERSION = 1
@@ -117,6 +117,8 @@ class FeatureStore:
                 raise FileNotFoundError(f"{path}: missing {file.name} (store is damaged; rebuild it)")
             try:
                 array = np.load(file, mmap_mode="r")
+            except EOFError:
+                raise ValueError(f"{file}: empty or cut short (0 bytes of .npy header); rebuild the store") from None
             except ValueError as err:
                 raise ValueError(f"{file}: not a readable .npy array ({err})") from None
             expected = tuple(manifest["shapes"][name])
@@ -223,7 +225,7 @@ class StoreWriter:
         free = shutil.disk_usage(self.path.parent).free
         if need > free:
             raise OSError(f"{self.path}: the store needs {need / 1e9:.1f} GB but only {free / 1e9:.1f} GB is free")
-        shutil.rmtree(self._tmp, ignore_errors=True)
+        _remove_leftovers_of_dead_builds(self.path)
         self._tmp.mkdir()
         write_json_atomic(self._tmp / MANIFEST, self.manifest)
         for name, shape in self.shapes.items():
@@ -249,15 +251,17 @@ class StoreWriter:
         for name, value in rows.items():
             f = self._files[name]
             f.seek(self._offsets[name] + i * value.nbytes)
-            f.write(memoryview(value).cast("B"))
+            with naming_disk_full(f.name):
+                f.write(memoryview(value).cast("B"))
         self._digests[self.ids[i]] = row_digest(**rows)
         self._written[i] = True
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         for f in self._files.values():
             if exc_type is None:  # on disk before the manifest says complete
-                f.flush()
-                os.fsync(f.fileno())
+                with naming_disk_full(f.name):
+                    f.flush()
+                    os.fsync(f.fileno())
             f.close()
         self._files = {}
         if exc_type is not None:
@@ -276,6 +280,28 @@ class StoreWriter:
         write_json_atomic(self._tmp / MANIFEST, self.manifest)
         _swap_into_place(self._tmp, self.path)
         return False
+
+
+def _remove_leftovers_of_dead_builds(path: Path) -> None:
+    """Delete ``.NAME.partial-PID`` / ``.NAME.old-PID`` folders next to ``path`` whose process is
+    gone (a killed build leaves its folder behind; a live one, even another build's, is kept)."""
+    for leftover in path.parent.glob(f".{path.name}.*-*"):
+        kind, _, pid = leftover.name.rpartition("-")
+        if not (kind.endswith((".partial", ".old")) and pid.isdigit()):
+            continue
+        if int(pid) != os.getpid() and _process_alive(int(pid)):
+            continue
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
 
 
 def _as_float16(value: np.ndarray, shape: tuple[int, ...], where: str) -> np.ndarray:

@@ -12,12 +12,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+import torch
+
 from sasr_lite.data.annotations import PAD, QARecord
 from sasr_lite.data.files import read_json, write_json_atomic
 
 UNK = "<unk>"
 PAD_INDEX = 0  # "<pad>" comes first in every question vocabulary (the encoder skips it)
 UNKNOWN_INDEX = -1  # index of a word outside a vocabulary that has no "<unk>" (answers)
+
+
+def question_lengths(question: torch.Tensor) -> torch.Tensor:
+    """question [B, L] word indices -> [B] position of the last word that is not ``<pad>`` (>= 1)."""
+    positions = torch.arange(1, question.shape[-1] + 1, device=question.device)
+    return ((question != PAD_INDEX) * positions).amax(dim=-1).clamp_min(1)
 
 
 class Vocabulary:

@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -31,7 +30,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from sasr_lite.data.files import write_json_atomic
+from sasr_lite.data.files import write_atomic, write_json_atomic
 from sasr_lite.device import pick_device
 from sasr_lite.features import media as media_io
 from sasr_lite.features import vggish as vg
@@ -105,18 +104,6 @@ def fit_length(x: np.ndarray, n: int) -> np.ndarray:
     if len(x) >= n:
         return x[:n]
     return np.concatenate([x, np.repeat(x[-1:], n - len(x), axis=0)])
-
-
-def save_npy_atomic(path: Path, array: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".npy.tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.save(fh, array)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def _has_array(path: Path, shape: tuple[int, ...]) -> bool:
@@ -280,8 +267,8 @@ def run(args: argparse.Namespace) -> int:
                 manifest["videos"][vid] = {"status": "failed", "source": str(videos[vid]), "error": str(err)}
                 tqdm.write(f"sasr-lite extract: {err}", file=sys.stderr)
                 continue
-            save_npy_atomic(out / AUDIO_DIR / f"{vid}.npy", audio)
-            save_npy_atomic(out / VISUAL_DIR / f"{vid}.npy", visual)
+            write_atomic(out / AUDIO_DIR / f"{vid}.npy", lambda f: np.save(f, audio))
+            write_atomic(out / VISUAL_DIR / f"{vid}.npy", lambda f: np.save(f, visual))
             info["network_seconds"] = round(time.perf_counter() - start, 3)
             manifest["videos"][vid] = {"status": "done", "source": str(videos[vid]), **info}
             if n % 100 == 99:

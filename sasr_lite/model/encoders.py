@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
-from sasr_lite.data.vocab import PAD_INDEX
-from sasr_lite.model.shapes import check_float, check_shape
+from sasr_lite.data.vocab import question_lengths
+from sasr_lite.model.shapes import check_float, check_shape, reads_values
 
 
 class QuestionEncoder(nn.Module):
@@ -29,22 +31,30 @@ class QuestionEncoder(nn.Module):
         self.lstm = nn.LSTM(word_dim, d_model, batch_first=True)
         self.fc = nn.Linear(2 * d_model, d_model)
 
-    def forward(self, question: torch.Tensor) -> torch.Tensor:
-        """question [B, L] word indices -> q [B, D]."""
+    def forward(self, question: torch.Tensor, lengths: Sequence[int] | torch.Tensor | None = None) -> torch.Tensor:
+        """question [B, L] word indices, lengths [B] words before the padding (None: counted here)
+        -> q [B, D].
+
+        The LSTM's packing needs the lengths on the host; `BatchLoader` gives them with each batch
+        (``question_len``), so a GPU step need not wait to copy them back from the device.
+        """
         check_shape("question", question, ("B", "L"), {})
         if question.is_floating_point() or question.is_complex():
             raise ValueError(f"question must hold integer word indices, got dtype {question.dtype}")
         vocab = self.embedding.num_embeddings
-        if question.min() < 0 or question.max() >= vocab:
+        if reads_values(question) and (question.min() < 0 or question.max() >= vocab):
             raise ValueError(
                 f"question indices must lie in [0, {vocab}), got [{int(question.min())}, {int(question.max())}]"
             )
         # (3.1) word embeddings read by an LSTM; the question is its final state after the last
         # word that is not <pad> (packing skips the padding instead of reading it)
         words = torch.tanh(self.embedding(question))  # [B, L, word_dim]
-        positions = torch.arange(1, question.shape[1] + 1, device=question.device)
-        lengths = ((question != PAD_INDEX) * positions).amax(dim=1).clamp_min(1)  # [B]
-        packed = pack_padded_sequence(words, lengths.cpu(), batch_first=True, enforce_sorted=False)
+        if lengths is None:
+            lengths = question_lengths(question)
+        lengths = torch.as_tensor(lengths, dtype=torch.int64).cpu()  # no copy when already on the host
+        if len(lengths) != len(question):
+            raise ValueError(f"lengths must give one length per question ({len(question)}), got {len(lengths)}")
+        packed = pack_padded_sequence(words, lengths, batch_first=True, enforce_sorted=False)
         _, (h_n, c_n) = self.lstm(packed)  # each [1, B, D]
         state = torch.cat([h_n[-1], c_n[-1]], dim=-1)  # [B, 2D]
         return self.fc(torch.tanh(state))  # [B, D]

@@ -11,7 +11,7 @@ from sasr_lite.config import SaSRConfig
 from sasr_lite.model.answer import AnswerHead
 from sasr_lite.model.encoders import AudioProjection, QuestionEncoder, VisualProjection
 from sasr_lite.model.sasr import SaSRBlock, SaSRBranch
-from sasr_lite.model.shapes import check_float, check_shape
+from sasr_lite.model.shapes import check_float, check_shape, reads_values
 from sasr_lite.model.slt import SourceTokens
 from sasr_lite.model.spatial import MatchHead, SpatialAttention
 from sasr_lite.model.temporal import TemporalAttention
@@ -91,17 +91,23 @@ class SaSRNet(nn.Module):
         question: torch.Tensor,
         visual_maps_neg: torch.Tensor | None = None,
         video_of: torch.Tensor | None = None,
+        visual_neg: torch.Tensor | None = None,
+        question_len: torch.Tensor | None = None,
     ) -> SaSROutput:
         """audio [V, T, 128], visual [V, T, 512], visual_maps [V, T, P, 512], question [B, L] long,
-        visual_maps_neg [V, T, P, 512] or None, video_of [B] long or None -> SaSROutput (shapes
-        listed on its fields).
+        visual_maps_neg [V, T, P, 512] or None, video_of [B] long or None, visual_neg [V, T, 512]
+        or None, question_len [B] or None -> SaSROutput (shapes listed on its fields).
 
         ``video_of[b]`` is the row of the video tensors that question b is about; None means
         row b (V = B). Several questions about one video then share one pass of the video path.
+        ``visual_neg`` are the negative videos' pooled vectors, pooled as ``visual`` was (the
+        store's; `BatchLoader` gives them); None pools ``visual_maps_neg`` here, for hand-made
+        inputs. ``question_len`` (words before the padding, on the host) spares a GPU step a copy
+        back; None counts them here.
         """
-        self._check_inputs(audio, visual, visual_maps, question, visual_maps_neg, video_of)
+        self._check_inputs(audio, visual, visual_maps, question, visual_maps_neg, video_of, visual_neg)
         # (3.1) q, f_a^r, f_v^r
-        q = self.question_encoder(question)  # [B, D]
+        q = self.question_encoder(question, question_len)  # [B, D]
         f_a_r = self.audio_proj(audio)  # [B, T, D]
         f_v_r = self.visual_proj(visual)  # [B, T, D]
         # (3.2) [f^s; G^m] = S([f^r; G]) per modality
@@ -115,7 +121,9 @@ class SaSRNet(nn.Module):
         match_logits = self.match_head(f_a_g, f_v_sa)
         match_logits_neg = spatial_attn_neg = None
         if visual_maps_neg is not None:
-            match_logits_neg, spatial_attn_neg = self._negative_match(f_a_g, visual_maps_neg)
+            if visual_neg is None:
+                visual_neg = visual_maps_neg.mean(dim=2)
+            match_logits_neg, spatial_attn_neg = self._negative_match(f_a_g, visual_neg, visual_maps_neg)
         # from here on the question matters: one row per question
         if video_of is not None:
             f_a_g, f_v_sa = f_a_g[video_of], f_v_sa[video_of]  # [B, T, D]
@@ -161,19 +169,20 @@ class SaSRNet(nn.Module):
             return f_g, tokens, (token_attn, segment_attn)
         return f_s, tokens, (None, None)
 
-    def _negative_match(self, f_a_g: torch.Tensor, visual_maps_neg: torch.Tensor):
+    def _negative_match(self, f_a_g: torch.Tensor, visual_neg: torch.Tensor, visual_maps_neg: torch.Tensor):
         """Match logits of this audio with another video's maps X' (target: not matched).
 
-        The negative video goes through the whole visual path: its pooled vectors are the
-        spatial mean of its maps (how the feature store defines pooled visual), then SLT and SaSR.
+        The negative video goes through the whole visual path as the positive one does: its
+        pooled vectors, then SLT and SaSR. Both are pooled the same way (the store's float16
+        means), or L_match could tell the pairs apart by rounding alone.
         """
-        f_v_r = self.visual_proj(visual_maps_neg.mean(dim=2))
+        f_v_r = self.visual_proj(visual_neg)
         f_v_s, tokens_v, _ = self._source_tokens(f_v_r)
         f_v_g, _, _ = self._semantics(self.sasr.visual, f_v_s, tokens_v)
         f_v_sa, spatial_attn = self.spatial(f_a_g, f_v_g, visual_maps_neg)
         return self.match_head(f_a_g, f_v_sa), spatial_attn
 
-    def _check_inputs(self, audio, visual, visual_maps, question, visual_maps_neg, video_of) -> None:
+    def _check_inputs(self, audio, visual, visual_maps, question, visual_maps_neg, video_of, visual_neg) -> None:
         c = self.config
         sizes: dict[str, int] = {}
         V = "B" if video_of is None else "V"  # one video row per question unless video_of says otherwise
@@ -185,11 +194,16 @@ class SaSRNet(nn.Module):
             check_shape("video_of", video_of, ("B",), sizes)
             if video_of.is_floating_point() or video_of.dtype == torch.bool:
                 raise ValueError(f"video_of must hold integer video rows, got dtype {video_of.dtype}")
-            if video_of.min() < 0 or video_of.max() >= sizes["V"]:
+            if reads_values(video_of) and (video_of.min() < 0 or video_of.max() >= sizes["V"]):
                 raise ValueError(f"video_of must index the {sizes['V']} video rows, got values in "
                                  f"[{int(video_of.min())}, {int(video_of.max())}]")
         if visual_maps_neg is not None:
             check_shape("visual_maps_neg", visual_maps_neg, (V, "T", "P", c.visual_dim), sizes)
             check_float("visual_maps_neg", visual_maps_neg)
+        if visual_neg is not None:
+            if visual_maps_neg is None:
+                raise ValueError("visual_neg was given without visual_maps_neg (the negatives' maps)")
+            check_shape("visual_neg", visual_neg, (V, "T", c.visual_dim), sizes)
+            check_float("visual_neg", visual_neg)
         for name, x in (("audio", audio), ("visual", visual), ("visual_maps", visual_maps)):
             check_float(name, x)

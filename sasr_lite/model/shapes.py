@@ -1,8 +1,23 @@
-"""Input checks shared by every block: a wrong shape fails early, naming the argument."""
+"""Input checks shared by every block: a wrong shape fails early, naming the argument.
+
+Shapes and dtypes are known on the host, so checking them is free. Checking *values* (an index
+out of range) means reading the tensor: free on the CPU, but on a GPU the host then waits for
+every queued kernel, once per check and step. So value checks run on the CPU always and on an
+accelerator only when ``SASR_LITE_CHECK_VALUES=1`` (turn it on to debug a CUDA error).
+"""
 
 from __future__ import annotations
 
+import os
+
 import torch
+
+CHECK_VALUES_ENV = "SASR_LITE_CHECK_VALUES"
+
+
+def reads_values(x: torch.Tensor) -> bool:
+    """Whether a value check on ``x`` runs: on the CPU, or when ``SASR_LITE_CHECK_VALUES=1``."""
+    return x.device.type == "cpu" or os.environ.get(CHECK_VALUES_ENV) == "1"
 
 
 def check_shape(name: str, x: object, dims: tuple[str | int, ...], sizes: dict[str, int]) -> None:

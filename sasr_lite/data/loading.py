@@ -1,0 +1,89 @@
+"""One benchmark's annotations, feature stores, vocabularies and weak source labels, opened together.
+
+Layout: ``DATA/avqa-{train,val,test}.json`` and a feature store per split at ``STORE/{split}``
+(default ``STORE = DATA/store``, the synthetic benchmark's layout; for MUSIC-AVQA, the folder
+`sasr-lite build-store` wrote the splits into). Training, evaluation, the demo and the notebooks
+all open data through `load_data`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from sasr_lite.data.annotations import QARecord, describe_annotations, load_annotations
+from sasr_lite.data.dataset import AVQADataset
+from sasr_lite.data.sources import weak_source_labels
+from sasr_lite.data.store import FeatureStore
+from sasr_lite.data.vocab import Vocabulary, build_vocabularies
+
+
+@dataclass
+class TrainData:
+    """Annotations, feature stores and train-split vocabularies/labels of one benchmark."""
+
+    root: Path
+    records: dict[str, list[QARecord]]  # split -> records
+    stores: dict[str, FeatureStore]  # split -> store
+    question_vocab: Vocabulary
+    answer_vocab: Vocabulary
+    source_labels: dict[str, np.ndarray]  # weak labels from the train split only
+    annotations: dict[str, dict]  # split -> describe_annotations(...) (release, sha256, counts)
+    release: str  # "json_update", "original", "synthetic" or "custom"
+
+    def dataset(self, split: str, seed: int = 0) -> AVQADataset:
+        if split not in self.records:
+            raise KeyError(f"split {split!r} was not loaded from {self.root} (loaded: {sorted(self.records)})")
+        labels = self.source_labels if split == "train" else None
+        return AVQADataset(self.records[split], self.stores[split], self.question_vocab, self.answer_vocab,
+                           source_labels=labels, seed=seed)
+
+    @property
+    def vocabularies(self) -> dict[str, list[str]]:
+        return {"question": self.question_vocab.tokens, "answer": self.answer_vocab.tokens}
+
+
+def load_data(
+    annotation_dir: str | Path,
+    store_dir: str | Path | None = None,
+    splits: tuple[str, ...] = ("train", "val"),
+    vocabularies: dict[str, list[str]] | None = None,
+    required: tuple[str, ...] = (),
+) -> TrainData:
+    """Read ``annotation_dir/avqa-{split}.json`` and open ``store_dir/{split}`` for each split.
+
+    Vocabularies and weak source labels come from the train split (or ``vocabularies`` from a
+    checkpoint, when train is not loaded). A missing optional split ("val", "test") is skipped
+    with a warning unless it is in ``required``; a missing train split is an error unless
+    vocabularies are given.
+    """
+    root = Path(annotation_dir)
+    store_root = Path(store_dir) if store_dir is not None else root / "store"
+    if not root.is_dir():
+        raise FileNotFoundError(f"annotation folder not found: {root}")
+    records, stores, described = {}, {}, {}
+    for split in splits:
+        path = root / f"avqa-{split}.json"
+        if not path.is_file():
+            if split == "train" and vocabularies is None:
+                raise FileNotFoundError(f"training needs {path}")
+            if split in required:
+                found = sorted(p.name for p in root.glob("avqa-*.json")) or "none"
+                raise FileNotFoundError(f"no {path.name} in {root} for the {split!r} split (annotation files there: {found})")
+            warnings.warn(f"{path} not found; the {split} split is skipped")
+            continue
+        records[split] = load_annotations(path)
+        described[split] = describe_annotations(path, records[split])
+        stores[split] = FeatureStore.open(store_root / split)
+    if vocabularies is not None:
+        question_vocab = Vocabulary(vocabularies["question"], unk="<unk>")
+        answer_vocab = Vocabulary(vocabularies["answer"])
+    else:
+        question_vocab, answer_vocab = build_vocabularies(records["train"])
+    labels = weak_source_labels(records["train"]) if "train" in records else {}
+    release = "synthetic" if (root / "synth.json").is_file() else next(
+        (d["release"] for d in described.values()), "custom")
+    return TrainData(root, records, stores, question_vocab, answer_vocab, labels, described, release)

@@ -1,0 +1,93 @@
+"""`sasr-lite train`: flags and config files into `SaSRConfig` and `TrainConfig`, then `train.train`.
+
+Parsing is jsonargparse's (a maintained library): it reads the two dataclasses' fields and type
+hints, so a flag, a YAML/JSON file and Python all use the same names (``use_slt``, ``d_model``;
+``--max-batches`` works too) and every value is type-checked before any work (``use_slt: maybe``,
+``--lr nan``, ``d_model: abc`` are refused, naming the key). The dataclasses' own ``__post_init__`` then checks
+ranges (``--max_batches -1``, ``--checkpoint_every 0``). Precedence: the defaults (the paper's
+recipe) < ``--tiny`` < ``--config FILE`` < flags. A config file holds training fields at the top
+level and model fields under ``model:``::
+
+    epochs: 10
+    max_batches: 20
+    model:
+      d_model: 128
+      use_slt: false
+
+We chose jsonargparse over tyro because it reads config files itself, with the same type
+checks as flags, and keeps the Python field names as flag names.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import fields
+from pathlib import Path
+
+from jsonargparse import ActionConfigFile, ArgumentError, ArgumentParser, Namespace
+
+from sasr_lite.config import SaSRConfig, TrainConfig
+
+
+def train_parser(prog: str = "sasr-lite train", description: str | None = None) -> ArgumentParser:
+    """The parser of `sasr-lite train` (also `python -m sasr_lite.train` and torchrun's)."""
+    parser = ArgumentParser(prog=prog, description=description, exit_on_error=False,
+                            epilog="--debug: show the full traceback of an error")
+    parser.add_argument("data", type=Path, help="folder with avqa-{train,val}.json")
+    parser.add_argument("--store", type=Path, default=None,
+                        help="folder with the {split}/ feature stores (default DATA/store)")
+    parser.add_argument("--out", type=Path, default=Path("runs/train"), help="output folder")
+    parser.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    parser.add_argument("--allow_new_annotations", action="store_true",
+                        help="with --resume: continue although the annotation files changed since the checkpoint")
+    parser.add_argument("--tiny", action="store_true", help="start from SaSRConfig.tiny() sizes (smoke runs)")
+    parser.add_argument("--config", action=ActionConfigFile,
+                        help="YAML/JSON file: training fields at the top level, model fields under model:")
+    parser.add_class_arguments(TrainConfig, as_group=True)
+    parser.add_class_arguments(SaSRConfig, "model")
+    return parser
+
+
+def _underscored(arg: str) -> str:
+    """``--batch-size=8`` -> ``--batch_size=8``: the other commands spell flags with dashes, so
+    train accepts both spellings (its flags are the dataclasses' field names)."""
+    if not arg.startswith("--"):
+        return arg
+    name, eq, value = arg[2:].partition("=")
+    return "--" + name.replace("-", "_") + eq + value
+
+
+def parse(argv: list[str], prog: str = "sasr-lite train", description: str | None = None) -> Namespace:
+    """Parse ``argv``; the result has ``model_config`` (SaSRConfig) and ``train_config`` (TrainConfig).
+
+    A bad value raises ValueError with one line naming the flag or key (the CLI prints it).
+    """
+    parser = train_parser(prog, description)
+    argv = [_underscored(arg) for arg in argv]
+    if "--tiny" in argv:
+        parser.set_defaults({f"model.{k}": v for k, v in SaSRConfig.tiny().to_dict().items()})
+    try:
+        args = parser.parse_args(argv)
+        args.pop("config")  # the files' values are already merged in
+        model = args.pop("model")
+        model_config = SaSRConfig(**model.as_dict())
+        config = TrainConfig(**{f.name: args.pop(f.name) for f in fields(TrainConfig)})
+    except ArgumentError as err:
+        files = [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--config"]
+        files += [a.split("=", 1)[1] for a in argv if a.startswith("--config=")]
+        where = f" (flags and config file {', '.join(files)})" if files else ""
+        raise ValueError(" ".join(str(err).split()) + where) from None
+    args.model_config, args.train_config = model_config, config
+    return args
+
+
+def run(args: Namespace) -> int:
+    from sasr_lite.train import train  # torch and the model load only when a run starts
+
+    result = train(args.data, args.model_config, args.train_config, store_dir=args.store, out_dir=args.out,
+                   resume=args.resume, allow_new_annotations=args.allow_new_annotations)
+    if int(os.environ.get("RANK", "0")) == 0 and len(result.history):
+        final = result.history.iloc[-1]
+        print(f"done: {len(result.history)} epochs, final val accuracy {final['val_accuracy']:.2f}% "
+              f"({result.release} release); checkpoint {result.checkpoint}")
+    return 0
