@@ -37,7 +37,7 @@ from sasr_lite.data.store import FeatureStore, StoreWriter
 from sasr_lite.data.vocab import build_vocabularies
 from sasr_lite.device import autocast, pick_device
 from sasr_lite.losses import sasr_losses
-from sasr_lite.model import SaSRNet
+from sasr_lite.model import build_model
 
 T, P, AUDIO_DIM, VISUAL_DIM, L = 10, 196, 128, 512, 14
 
@@ -61,10 +61,10 @@ def _timed(step, steps: int, warmup: int, device: torch.device) -> float:
 
 def model_speed(config: SaSRConfig, batch_size: int, device: torch.device, steps: int, warmup: int = 2,
                 questions_per_video: int = 1) -> dict:
-    """Training and inference samples/s of SaSRNet(config) on random MUSIC-AVQA-shaped inputs:
+    """Training and inference samples/s of build_model(config) on random MUSIC-AVQA-shaped inputs:
     ``batch_size`` questions about ``batch_size / questions_per_video`` videos."""
     torch.manual_seed(0)
-    model = SaSRNet(config).to(device)
+    model = build_model(config).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
     B = batch_size
     V = max(1, B // questions_per_video)

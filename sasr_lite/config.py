@@ -40,10 +40,16 @@ def check_field_types(config) -> None:
         raise ValueError(f"{type(config).__name__}: " + "; ".join(bad))
 
 
+ARCHS = ("paper", "official")
+
+
 @dataclass
 class SaSRConfig:
     """Sizes, ablation switches and loss weights of SaSR-Net (DESIGN.md section 3)."""
 
+    # which network `sasr_lite.model.build_model` builds: "paper" (the paper's equations, this kit's
+    # model) or "official" (the authors' released network, ported: sasr_lite/model/official/)
+    arch: str = "paper"
     d_model: int = 512  # D: width of every embedding after projection
     num_tokens: int = 22  # C: source-wise learnable tokens, one per instrument class
     audio_dim: int = 128  # VGGish embedding size per segment
@@ -68,6 +74,8 @@ class SaSRConfig:
 
     def __post_init__(self) -> None:
         check_field_types(self)
+        if self.arch not in ARCHS:
+            raise ValueError(f"arch must be one of {ARCHS}, got {self.arch!r}")
         if self.spatial_norm not in ("l2", "none"):
             raise ValueError(f"spatial_norm must be 'l2' or 'none', got {self.spatial_norm!r}")
         if self.spatial_temperature <= 0:

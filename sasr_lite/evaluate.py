@@ -532,10 +532,10 @@ def load_model(checkpoint: str | Path, device: str | torch.device | None = None)
     """(model in eval mode, Checkpoint) from a checkpoint file."""
     from sasr_lite.checkpoint import load_checkpoint
     from sasr_lite.device import pick_device
-    from sasr_lite.model import SaSRNet
+    from sasr_lite.model import build_model
 
     ckpt = load_checkpoint(checkpoint)
-    model = SaSRNet(ckpt.model_config)
+    model = build_model(ckpt.model_config)
     model.load_state_dict(ckpt.model_state)
     return model.to(pick_device(str(device) if device is not None else None)).eval(), ckpt
 

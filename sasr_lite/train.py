@@ -47,7 +47,7 @@ from sasr_lite.data.files import write_json_atomic, write_text_atomic
 from sasr_lite.data.loading import TrainData, load_data
 from sasr_lite.device import autocast, pick_device
 from sasr_lite.losses import sasr_losses
-from sasr_lite.model import SaSRNet
+from sasr_lite.model import build_model
 
 LOSS_PARTS = ("total", "avqa", "source", "reg", "match")
 CHECK_EVERY = 10  # steps between the loop's host reads (progress bar, finite-loss check)
@@ -124,7 +124,7 @@ class ShardedBatches:
 class TrainResult:
     """What `train` returns: the trained model (bare, eval mode) and its per-epoch history."""
 
-    model: SaSRNet
+    model: torch.nn.Module  # SaSRNet or OfficialSaSRNet (SaSRConfig.arch)
     history: pd.DataFrame
     model_config: SaSRConfig
     config: TrainConfig
@@ -251,7 +251,7 @@ def _train(data: TrainData, model_config: SaSRConfig, config: TrainConfig, out_d
 
     model_config = model_config.replace(
         question_vocab_size=len(data.question_vocab), num_answers=len(data.answer_vocab))
-    model = SaSRNet(model_config).to(device)
+    model = build_model(model_config).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=config.step_size, gamma=config.gamma)
 

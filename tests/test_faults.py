@@ -1,4 +1,11 @@
-"""Bad input stops the work with a clear error, and nothing already written is lost (issue 15's rows)."""
+"""Bad input stops the work with a clear error, and nothing already written is lost (issue 15's rows).
+
+Rows tested next to the code they concern: ``"anser": null`` and other non-string answers, and a
+question id used twice (tests/test_annotations.py); data-parallel training with each ablation
+switch off (tests/test_distributed.py); the same seed writing the same bytes for every file of
+`sasr-lite synth` (tests/test_synth_generate.py); `python -m sasr_lite.train` (tests/test_train.py
+and tests/test_readme_commands.py). Every other row is here.
+"""
 
 from __future__ import annotations
 
