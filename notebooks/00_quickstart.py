@@ -73,7 +73,7 @@ import torch
 
 from sasr_lite import SaSRConfig
 from sasr_lite.device import pick_device
-from sasr_lite.model import SaSRNet
+from sasr_lite.model import build_model
 
 from sasr_lite.notebook_utils import sizes
 
@@ -92,7 +92,7 @@ print("scale:", SIZES.scale, "| device:", DEVICE)
 # NBVAL_CHECK_OUTPUT
 from sasr_lite.model.summary import PAPER_PARAMETERS, paper_comparison, parameter_table
 
-paper_model = SaSRNet(SaSRConfig())  # the paper's sizes at every scale: counting is cheap
+paper_model = build_model(SaSRConfig())  # the paper's sizes at every scale: counting is cheap
 parameter_table(paper_model)
 
 # %%

@@ -196,7 +196,7 @@ plt.show()
 
 # %% [markdown]
 # **Try:** the `use_slt=False` switch (paper Table 2) skips this block: $f^s = f^r$ and both
-# modalities receive the raw $G$. Build `SaSRNet(config.replace(use_slt=False))` and check that
+# modalities receive the raw $G$. Build `build_model(config.replace(use_slt=False))` and check that
 # `out.slt_attn_a` is `None` and that SaSR (notebook 04) now reads the raw tokens.
 
 # %% [markdown]

@@ -247,14 +247,14 @@ plt.show()
 # %%
 # NBVAL_CHECK_OUTPUT
 from sasr_lite.losses import sasr_losses
-from sasr_lite.model import SaSRNet
+from sasr_lite.model import build_model
 
 head = MatchHead(D).to(DEVICE)
 f_v_sa = torch.randn(B, T, D, device=DEVICE)
 logits = head.mlp(torch.cat([f_a_g, f_v_sa], dim=-1))  # [B, T, 2]
 cmp("match logits", logits, head(f_a_g, f_v_sa))
 
-model = SaSRNet(config.replace(num_answers=5)).to(DEVICE)
+model = build_model(config.replace(num_answers=5)).to(DEVICE)
 batch_maps = torch.rand(B, T, P, 512, device=DEVICE)
 out = model(torch.rand(B, T, 128, device=DEVICE), batch_maps.mean(2), batch_maps,
             torch.randint(0, config.question_vocab_size, (B, 14), device=DEVICE),

@@ -87,10 +87,10 @@ cmp("answer logits", logits, head(f_a_ta, f_a_g, f_v_ta, f_v_sa, q))
 
 # %%
 from sasr_lite.losses import sasr_losses
-from sasr_lite.model import SaSRNet
+from sasr_lite.model import build_model
 
 P, L = 196, 14
-model = SaSRNet(config).to(DEVICE)
+model = build_model(config).to(DEVICE)
 batch = dict(
     audio=torch.randn(B, T, config.audio_dim, device=DEVICE),
     visual=torch.rand(B, T, config.visual_dim, device=DEVICE),

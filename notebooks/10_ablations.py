@@ -54,7 +54,7 @@ from IPython.display import display
 
 from sasr_lite.device import pick_device
 from sasr_lite.evaluate import evaluate_split
-from sasr_lite.model import SaSRNet
+from sasr_lite.model import build_model
 from sasr_lite.notebook_utils import Run, check_trained_on, load_or_train_many, notebook_data, run_root, sizes
 from sasr_lite.data.loading import load_data
 
@@ -76,11 +76,11 @@ config = SIZES.model.replace(num_answers=5)
 maps = torch.rand(B, T, P, 512)
 inputs = (torch.rand(B, T, 128), maps.mean(2), maps, torch.randint(0, config.question_vocab_size, (B, 14)))
 
-out = SaSRNet(config.replace(use_spatial=False, use_temporal=False)).eval()(*inputs)
+out = build_model(config.replace(use_spatial=False, use_temporal=False)).eval()(*inputs)
 print("no SA: spatial weights exactly 1/P:", bool((out.spatial_attn == 1 / P).all()))
 print("no TA: temporal weights exactly 1/T:", bool((out.temporal_attn_a == 1 / T).all() and (out.temporal_attn_v == 1 / T).all()))
 
-model = SaSRNet(config.replace(use_slt=False, use_sasr=False)).eval()
+model = build_model(config.replace(use_slt=False, use_sasr=False)).eval()
 out = model(*inputs)
 print("no SLT: no self-attention map:", out.slt_attn_a is None)
 print("no SaSR: tokens unchanged:", torch.equal(out.tokens_a[0], model.slt.tokens))

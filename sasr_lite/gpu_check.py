@@ -3,8 +3,9 @@
 On a CUDA machine, in about 8 minutes (each step's seconds are in the report):
 
 1. ``environment``: torch and CUDA versions, the GPUs, bf16 support;
-2. ``bench``: `sasr-lite bench`'s model rows at the paper's size (D = 512) in bf16 autocast,
-   batches of 16 and 64, one and five questions per video;
+2. ``bench``: `sasr-lite bench` at the paper's size (D = 512) in bf16 autocast: the paper's model
+   and the official network alternating, batches of 16 and 64, one and five questions per video,
+   and their same-run ratios;
 3. ``data_path``: the float16 store served from disk and resident in GPU memory (`BatchLoader`);
 4. ``synth``: the full-size synthetic benchmark (9,288 videos, about 19 GB);
 5. ``train``: the paper's recipe (batch 16 per GPU, Adam 1e-4) for a few epochs with
@@ -47,17 +48,19 @@ def environment(device: torch.device) -> dict[str, Any]:
 
 
 def bench(device: torch.device, tiny: bool) -> dict[str, Any]:
-    from sasr_lite.bench import model_speed
+    """`sasr-lite bench` at the paper's size: both networks alternating, their same-run ratios."""
+    from sasr_lite.bench import benchmark, speed_ratios
     from sasr_lite.config import SaSRConfig
 
-    config = SaSRConfig.tiny() if tiny else SaSRConfig()
-    rows = []
-    for batch in (4,) if tiny else (16, 64):
-        for per_video in (1, 5):
-            speed = model_speed(config, batch, device, steps=2 if tiny else 20, warmup=1 if tiny else 3,
-                                questions_per_video=per_video)
-            rows.append({"batch": batch, "questions_per_video": per_video, **speed})
-    return {"d_model": config.d_model, "autocast": "bf16" if device.type == "cuda" else "off (CPU)", "rows": rows}
+    if tiny:
+        table = benchmark(device, batch_sizes=(4,), steps=1, data_batches=2, num_videos=8, archs=("paper",),
+                          rounds=1, config=SaSRConfig.tiny())
+        ratios = None
+    else:
+        table = benchmark(device, batch_sizes=(16, 64), steps=20, data_batches=40, num_videos=300)
+        ratios = speed_ratios(table).to_dict(orient="records")
+    return {"autocast": "bf16" if device.type == "cuda" else "off (CPU)", "rows": table.to_dict(orient="records"),
+            "paper_over_official": ratios}
 
 
 def data_path(device: torch.device, tiny: bool) -> dict[str, Any]:

@@ -285,11 +285,12 @@ def _train(data: TrainData, model_config: SaSRConfig, config: TrainConfig, out_d
     bare = model
     if ddp.world > 1:
         # a switched-off block keeps its parameters (so state dicts load across switches) but gives
-        # them no gradient; DDP must then look for them each step instead of waiting for them
-        ablated = not all((model_config.use_slt, model_config.use_sasr, model_config.use_spatial,
-                           model_config.use_temporal))
+        # them no gradient, as do the official network's unused layers; DDP must then look for
+        # them each step instead of waiting for them
+        unused = model_config.arch == "official" or not all(
+            (model_config.use_slt, model_config.use_sasr, model_config.use_spatial, model_config.use_temporal))
         model = torch.nn.parallel.DistributedDataParallel(
-            model, device_ids=[device.index] if device.type == "cuda" else None, find_unused_parameters=ablated)
+            model, device_ids=[device.index] if device.type == "cuda" else None, find_unused_parameters=unused)
 
     train_loader = BatchLoader(data.dataset("train", seed=config.seed), config.batch_size, shuffle=True,
                                seed=config.seed, device=device, resident=config.resident, group=config.group)

@@ -74,6 +74,16 @@ def test_every_ablation_trains_data_parallel(root, tmp_path, switch):
     assert len(pd.read_csv(tmp_path / "run" / "metrics.csv")) == 1
 
 
+def test_the_official_network_trains_data_parallel(root, tmp_path):
+    """Its unused layers (the held LayerNorm, an unused classifier) get no gradient either."""
+    short = CONFIG.replace(epochs=1, max_batches=2, batch_size=4, eval_every=0)
+    official = {"arch": "official", "d_model": 512}  # the official grounding needs d_model == visual_dim
+    mp.spawn(_worker, args=(str(root), str(tmp_path), _free_port(), official, short), nprocs=WORLD, join=True)
+    ranks = [torch.load(tmp_path / f"rank{r}.pt") for r in range(WORLD)]
+    assert all(torch.equal(ranks[0][name], ranks[1][name]) for name in ranks[0])
+    assert any(name.startswith("sasr.") for name in ranks[0]), "not the official network?"
+
+
 def test_shards_cover_every_item_like_distributed_sampler(root):
     data = load_data(root)
     loader = BatchLoader(data.dataset("train"), batch_size=5, shuffle=True, seed=3, device="cpu")

@@ -121,6 +121,18 @@ def test_bench_measures_the_model_and_the_data_path(tmp_path):
     assert data["samples_per_s"] == pytest.approx(4 * data["batches_per_s"])
 
 
+def test_bench_measures_both_networks_in_one_run_and_divides_them():
+    from sasr_lite.bench import benchmark, speed_ratios
+
+    table = benchmark("cpu", batch_sizes=(2,), steps=1, data_batches=1, num_videos=4, questions_per_video=(1,),
+                      rounds=2)
+    assert set(table["model"]) == {"paper", "official", "-"}
+    ratios = speed_ratios(table).set_index("what")["paper / official"]
+    rows = table.set_index(["model", "what"])["samples/s"]
+    for what in ("model training", "model inference"):
+        assert ratios[what] == pytest.approx(rows[("paper", what)] / rows[("official", what)])
+
+
 def test_python_dash_m_sasr_lite_train_trains(tiny, tmp_path):
     """The README's `python -m sasr_lite.train` (and so `torchrun -m sasr_lite.train`) runs the trainer."""
     import subprocess
@@ -133,3 +145,16 @@ def test_python_dash_m_sasr_lite_train_trains(tiny, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "done: 1 epochs" in done.stdout
     assert (out / "checkpoint.pt").is_file() and (out / "metrics.csv").is_file()
+
+
+def test_the_official_network_trains_and_evaluates_through_the_same_commands(tiny, tmp_path, capsys):
+    """`--model.arch official` picks the ported official network everywhere: train, checkpoint, eval."""
+    out = tmp_path / "official"
+    assert cli.main(["train", str(tiny.root), "--out", str(out), "--tiny", "--model.arch", "official",
+                     "--model.d_model", "512", "--epochs", "1", "--batch_size", "4", "--max_batches", "2",
+                     "--progress", "false", "--tensorboard", "false", "--num_threads", "1"]) == 0
+    ckpt = load_checkpoint(out / "checkpoint.pt")
+    assert ckpt.model_config.arch == "official"
+    assert any(key.startswith("sasr.") for key in ckpt.model_state), "the official source-aware module's weights"
+    assert cli.main(["eval", str(out / "checkpoint.pt"), str(tiny.root), "--out", str(out / "eval")]) == 0
+    assert "SaSR-Net" in capsys.readouterr().out and (out / "eval" / "test_results.json").is_file()

@@ -16,14 +16,15 @@ from sasr_lite.model.temporal import TemporalAttention
 
 
 def build_model(config: SaSRConfig) -> nn.Module:
-    """The network ``config.arch`` names: "paper" -> `SaSRNet`, "official" -> `OfficialSaSRNet`.
+    """The network ``config.arch`` names: "paper" -> `SaSRNet`, "official" -> `OfficialSaSRNet`
+    (without the ResNet-18 the official model holds but never runs: 53.4M parameters, not 65.1M).
 
     Both take the same inputs and return `SaSROutput`; train, evaluate, bench, the probe, the demo
     and the notebooks build models only through here."""
     if config.arch == "official":
-        from sasr_lite.model.official import OfficialSaSRNet  # 65M parameters: imported when asked for
+        from sasr_lite.model.official import OfficialSaSRNet  # imported when asked for
 
-        return OfficialSaSRNet(config)
+        return OfficialSaSRNet(config, with_resnet=False)
     return SaSRNet(config)
 
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 import pandas as pd
 from torch import nn
 
+from sasr_lite.model.official.network import OFFICIAL_PARAMETERS
 from sasr_lite.paper import paper_number
 
 PAPER_PARAMETERS = int(paper_number("parameters").value)
-# measured in the official code (DESIGN.md section 4)
-OFFICIAL_RESNET18 = 11_692_648  # an ImageNet ResNet-18 held in the model, unused on pre-extracted features
-OFFICIAL_SOURCE_MODULE = 45_506_895  # two 3-layer transformers + GroupViT-style grouping over 22 tokens
-OFFICIAL_QUESTION_ENCODER = 2_673_664
-OFFICIAL_TEMPORAL = 2 * 1_050_624  # two 4-head nn.MultiheadAttention blocks
+# the official network's parts (OfficialSaSRNet reproduces each count; DESIGN.md section 4)
+OFFICIAL_RESNET18 = OFFICIAL_PARAMETERS["visual_net"]  # held in the model, unused on pre-extracted features
+OFFICIAL_SOURCE_MODULE = OFFICIAL_PARAMETERS["sasr"]  # two 3-layer transformers + GroupViT-style grouping
+OFFICIAL_QUESTION_ENCODER = OFFICIAL_PARAMETERS["question_encoder"]
+OFFICIAL_TEMPORAL = OFFICIAL_PARAMETERS["temporal_a.attn"] + OFFICIAL_PARAMETERS["temporal_v.attn"]  # 4-head each
 
 # top-level blocks of SaSRNet, in the order of the paper's sections
 BLOCKS = {

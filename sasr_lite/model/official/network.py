@@ -41,6 +41,10 @@ OFFICIAL_PARAMETERS = {
 }
 
 
+# SaSRConfig fields the official network has no counterpart for (they must keep their defaults)
+FIXED_IN_OFFICIAL = ("use_slt", "use_sasr", "use_spatial", "use_temporal", "spatial_norm", "spatial_temperature")
+
+
 class OfficialSaSRNet(nn.Module):
     """SaSR-Net as released by its authors, block by block.
 
@@ -48,13 +52,20 @@ class OfficialSaSRNet(nn.Module):
     (11.7M of its 65.1M parameters). The official sizes are fixed (93 words, 42 answers,
     T = 10); ``config`` may shrink the widths, the vocabulary, the answers and the tokens, but
     T stays 10 and ``visual_dim`` must equal ``d_model`` (the grounding dots the audio with
-    the map channels). The ablation switches and loss weights of ``config`` are not used.
+    the map channels). It has no ablation switches and one spatial rule, so a config that changes
+    ``use_*``, ``spatial_norm`` or ``spatial_temperature`` is refused rather than ignored. The loss
+    weights (``lambda_*``, 0.5 each) are the official script's.
     """
 
     def __init__(self, config: SaSRConfig | None = None, with_resnet: bool = True) -> None:
         super().__init__()
         self.config = config = config or SaSRConfig()
         D = config.d_model
+        changed = [f"{name}={getattr(config, name)!r}" for name in FIXED_IN_OFFICIAL
+                   if getattr(config, name) != getattr(SaSRConfig, name)]
+        if changed:
+            raise ValueError(f"the official network has no ablation switches and one spatial rule; "
+                             f"arch='official' cannot honour {', '.join(changed)}")
         if config.visual_dim != D:
             raise ValueError(
                 f"the official network needs visual_dim == d_model (its grounding dots the audio "
