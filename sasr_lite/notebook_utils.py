@@ -61,6 +61,8 @@ class NotebookSizes:
     ablation: TrainConfig  # each variant x seed of notebook 10
     ablation_seeds: tuple[int, ...]
     baseline_epochs: int  # the question-only baseline of notebook 09
+    official: SaSRConfig  # notebook 12's port of the official network (D = 512: its grounding needs the map width)
+    comparison: TrainConfig  # the schedule both networks get in notebook 12, with the ablation seeds
 
     @property
     def runs(self) -> Path:
@@ -88,15 +90,20 @@ def sizes(scale: str | None = None) -> NotebookSizes:
         # one thread: a tiny model gains nothing from two, and loses a lot on a busy machine
         train = TrainConfig(epochs=5, lr=3e-3, step_size=4, gamma=0.3, progress=True, tensorboard=False,
                             num_threads=1)
-        return NotebookSizes(scale, "tiny", SaSRConfig.tiny(), train,
-                             ablation=train.replace(epochs=2, max_batches=7, progress=False), ablation_seeds=(0,),
-                             baseline_epochs=5)
+        ablation = train.replace(epochs=2, max_batches=7, progress=False)
+        return NotebookSizes(scale, "tiny", SaSRConfig.tiny(), train, ablation, ablation_seeds=(0,), baseline_epochs=5,
+                             official=SaSRConfig.tiny(arch="official", d_model=512),
+                             comparison=ablation.replace(epochs=1, max_batches=2, batch_size=8))
     if scale == "lesson":
+        # the official network trains ~15x slower than the lesson model on a CPU: both get the
+        # ablation schedule cut to 40 batches per epoch (3,840 questions), the same for both
         return NotebookSizes(scale, "small", DEMO_MODEL, LESSON_TRAIN, LESSON_ABLATION, ablation_seeds=(0, 1, 2),
-                             baseline_epochs=4)
+                             baseline_epochs=4, official=SaSRConfig(arch="official"),
+                             comparison=LESSON_ABLATION.replace(max_batches=40))
     train = TrainConfig(tensorboard=False)  # batch 16, 80 epochs, Adam 1e-4, x0.3 every 16 epochs
     return NotebookSizes(scale, "full", SaSRConfig(), train, train.replace(progress=False), ablation_seeds=(0, 1, 2),
-                         baseline_epochs=30)
+                         baseline_epochs=30, official=SaSRConfig(arch="official"),
+                         comparison=train.replace(progress=False))
 
 
 def notebook_data(sizes: NotebookSizes, data: str | Path | None = None) -> Path:

@@ -56,3 +56,12 @@ def test_ablation_tables_in_10_hold_no_nan():
     assert any("delta [95% CI]" in t for t in texts), "notebook 10 shows no table of differences"
     bad = [t for t in texts if re.search(r"\bNaN\b|\bnan\b", t)]
     assert not bad, f"notebook 10 has NaN in its outputs: {bad[0][:300]}"
+
+
+def test_12_shows_both_networks_trained_with_every_seed_and_their_difference():
+    texts = _outputs(nbformat.read(NOTEBOOKS / "12_official_network.ipynb", as_version=4))
+    assert any("total                                          65,117,283" in t for t in texts)
+    assert any(re.search(r"official - paper, Overall: [+-]\d+\.\d+ points, 95% paired-bootstrap interval", t)
+               for t in texts), "notebook 12 shows no difference with an interval"
+    bad = [t for t in texts if re.search(r"\bNaN\b|\bnan\b", t)]
+    assert not bad, f"notebook 12 has NaN in its outputs: {bad[0][:300]}"

@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from sasr_lite import SaSRConfig
-from sasr_lite.model import SaSRNet
+from sasr_lite.model import SaSRNet, build_model
 from sasr_lite.probe import Probe, ProbePanel
 from sasr_lite.synth.generate import generate
 from sasr_lite.data.loading import load_data
@@ -98,3 +98,17 @@ def test_video_dropdown_swaps_questions(panel):
 def test_unknown_video_is_a_clear_error(probe):
     with pytest.raises(ValueError, match="not in the test split"):
         probe.ask("no-such-video", "Is there a cello sound")
+
+
+def test_the_probe_shows_the_official_network_too(probe):
+    """The probe reads only fields both networks fill (build_model's "official" port)."""
+    torch.manual_seed(0)
+    config = probe.model.config.replace(arch="official", d_model=512)  # its grounding needs D = 512
+    official = Probe(build_model(config).eval(), probe.data, "test")
+    record = official.questions[official.video_ids[0]][0]
+    result = official.ask(record.video_id, record)
+    assert result.probs.shape == (len(probe.data.answer_vocab),) and np.isclose(result.probs.sum(), 1, atol=1e-5)
+    assert result.spatial.shape == (official.T, official.store.P)
+    np.testing.assert_allclose(result.spatial.sum(-1), 1, atol=1e-5)
+    np.testing.assert_allclose(result.temporal_a.sum(), 1, atol=1e-5)
+    ProbePanel(official)  # draws its first figure without error

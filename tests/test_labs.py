@@ -1,0 +1,511 @@
+"""The course-lab grader (`sasr_lite.labs`): every exercise passes a right answer; every implement
+check refuses its stub, the package's own function and a solution that calls it, and names a
+classic mistake; predict checks name known slips; experiment checks validate the report."""
+
+from __future__ import annotations
+
+import ast
+import functools
+import math
+import re
+import tempfile
+from collections import Counter
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from sasr_lite import evaluate, losses
+from sasr_lite.baselines import AnswerPrior
+from sasr_lite.config import SaSRConfig
+from sasr_lite.data import store
+from sasr_lite.features import vggish
+from sasr_lite.labs import check, exercises
+from sasr_lite.labs.registry import EXERCISES
+from sasr_lite.model import AnswerHead, CrossAttention, SaSRBranch, SourceTokens, SpatialAttention, TemporalAttention
+from sasr_lite.model import self_attention as package_self_attention
+from sasr_lite.model import slt
+from sasr_lite.model.sasrnet import SaSROutput
+
+IMPLEMENT = sorted(i for i, e in EXERCISES.items() if e.kind == "implement")
+PREDICT = sorted(i for i, e in EXERCISES.items() if e.kind == "predict")
+EXPERIMENT = sorted(i for i, e in EXERCISES.items() if e.kind == "experiment")
+
+
+def grade(capsys, exercise_id, answer) -> tuple[bool, str]:
+    """check()'s result and its printed verdict on one line."""
+    passed = check(exercise_id, answer)
+    return passed, " ".join(capsys.readouterr().out.split())
+
+
+# --- right answers, written plainly -----------------------------------------------------------------
+def log_mel(waveform):
+    frames = waveform.unfold(-1, 400, 160)
+    window = torch.hann_window(400, periodic=True, dtype=torch.float64)
+    return torch.log(torch.fft.rfft(frames * window, n=512).abs() @ vggish.mel_matrix() + 0.01)
+
+
+def stride_sampling(audio, maps, stride):
+    maps = maps[::stride].flatten(2).transpose(1, 2)  # [T, 512, 196] -> [T, 196, 512]
+    return audio[::stride], maps, maps.mean(1)
+
+
+def answer_prior(train_templates, train_answers, test_templates):
+    def best(answers):
+        counts = Counter(answers)
+        return min(counts, key=lambda a: (-counts[a], a))
+
+    by_template = {}
+    for key, answer in zip(train_templates, train_answers):
+        by_template.setdefault(key, []).append(answer)
+    fallback = best(train_answers)
+    return [best(by_template[k]) if k in by_template else fallback for k in test_templates]
+
+
+def self_attention(f):
+    return torch.softmax(f @ f.transpose(-2, -1) / math.sqrt(f.shape[-1]), dim=-1) @ f
+
+
+def token_block(f_r, tokens):
+    B, T, D = f_r.shape
+    out = self_attention(torch.cat([f_r, tokens.expand(B, -1, -1)], dim=1))
+    return out[:, :T], out[:, T:]
+
+
+def cross_attn(a, b, w_q, b_q, w_k, b_k, w_v, b_v):
+    q, k, v = a @ w_q.T + b_q, b @ w_k.T + b_k, b @ w_v.T + b_v
+    return torch.softmax(q @ k.transpose(1, 2) / math.sqrt(a.shape[-1]), dim=-1) @ v
+
+
+def _attn(p, prefix, a, b):
+    return cross_attn(a, b, *(p[f"{prefix}.fc_{x}.{y}"] for x in "qkv" for y in ("weight", "bias")))
+
+
+def sasr_branch(f_s, tokens, params):
+    D = f_s.shape[-1]
+    read = _attn(params, "token_attn", tokens, f_s) @ params["token_fc.weight"].T + params["token_fc.bias"]
+    new = F.layer_norm(tokens + read, (D,), params["token_norm.weight"], params["token_norm.bias"])
+    f_g = _attn(params, "segment_attn", f_s, new) @ params["segment_fc.weight"].T + params["segment_fc.bias"]
+    return f_g, new
+
+
+def spatial_attention(f_a_g, f_v_g, maps, fc_weight, fc_bias, norm="l2", temperature=1.0):
+    scores = (maps * f_a_g.unsqueeze(2)).sum(-1)  # [B, T, P]
+    if norm == "l2":
+        scores = scores / (maps.norm(dim=-1) * f_a_g.norm(dim=-1, keepdim=True)).clamp_min(1e-12)
+    weights = torch.softmax(scores / temperature, dim=-1)
+    attended = (weights.unsqueeze(-1) * maps).sum(2)
+    return torch.tanh(torch.cat([f_v_g, attended], dim=-1)) @ fc_weight.T + fc_bias, weights
+
+
+def _ce(logits, target):
+    flat = logits.reshape(-1, 2)
+    return F.cross_entropy(flat, torch.full((len(flat),), target))
+
+
+def match_loss(match_logits, match_logits_neg):
+    return _ce(match_logits, 1) + _ce(match_logits_neg, 0)
+
+
+def temporal_attention(q, f):
+    weights = torch.softmax((f * q.unsqueeze(1)).sum(-1) / math.sqrt(q.shape[-1]), dim=-1)
+    return (weights.unsqueeze(-1) * f).sum(1), weights
+
+
+def answer_fusion(f_a_ta, f_a_g, f_v_ta, f_v_sa, q, fusion_weight, fusion_bias, classifier_weight, classifier_bias):
+    joint = torch.cat([f_a_ta + f_a_g.mean(1), f_v_ta + f_v_sa.mean(1)], dim=-1)
+    f_av = torch.tanh(joint) @ fusion_weight.T + fusion_bias
+    return torch.tanh(f_av * q) @ classifier_weight.T + classifier_bias
+
+
+def total_loss(answer_logits, answer, presence_a, presence_v, sources, token_logits, match_logits, match_logits_neg,
+               lambda_source=0.5, lambda_reg=0.5, lambda_match=0.5):
+    known = answer != -1
+    avqa = F.cross_entropy(answer_logits[known], answer[known])
+    source = sum(F.binary_cross_entropy_with_logits(x, sources) for x in (presence_a, presence_v))
+    reg = F.cross_entropy(token_logits, torch.arange(len(token_logits)))
+    return avqa + lambda_source * source + lambda_reg * reg + lambda_match * match_loss(match_logits, match_logits_neg)
+
+
+def bootstrap_interval(correct, n_boot=1000, seed=0, level=0.95):
+    resampled = 100 * correct[evaluate.bootstrap_indices(len(correct), n_boot, seed)].mean(axis=1)
+    tail = 50 * (1 - level)
+    low, high = np.percentile(resampled, [tail, 100 - tail])
+    return 100 * correct.mean(), low, high
+
+
+def paired_bootstrap(correct_a, correct_b, n_boot=1000, seed=0, level=0.95):
+    draws = evaluate.bootstrap_indices(len(correct_a), n_boot, seed)
+    differences = 100 * (correct_a[draws].mean(axis=1) - correct_b[draws].mean(axis=1))
+    tail = 50 * (1 - level)
+    low, high = np.percentile(differences, [tail, 100 - tail])
+    return 100 * (correct_a.mean() - correct_b.mean()), low, high
+
+
+def experiment(setting, value):
+    return dict(setting=setting, value=value, before=61.2, after=58.4,
+                explanation="Switching it off removed the signal the block adds, so location questions lost the "
+                            "most; the change is close to the seed spread, so it is weak evidence.")
+
+
+SOLUTIONS = {
+    "01.log_mel": log_mel, "01.stride_sampling": stride_sampling, "01.store_megabytes": 2.02,
+    "02.answer_prior": answer_prior, "02.prior_balanced": 33.3,
+    "03.self_attention": self_attention, "03.token_block": token_block, "03.token_parameters": 22550,
+    "03.reg_loss_chance": math.log(22),
+    "04.cross_attn": cross_attn, "04.sasr_branch": sasr_branch, "04.branch_parameters": 2_102_785,
+    "05.spatial_attention": spatial_attention, "05.match_targets": match_loss, "05.match_loss_chance": 1.386,
+    "05.spatial_rule": experiment("spatial_temperature", 0.1),
+    "06.temporal_attention": temporal_attention, "06.ablated_weights": 0.1, "06.unscaled_logits": math.sqrt(512),
+    "07.answer_fusion": answer_fusion, "07.total_loss": total_loss, "07.answer_loss_chance": math.log(42),
+    "07.loss_weights": experiment("lambda_match", 0.0),
+    "08.lr_at_epoch": 9e-6, "08.optimizer_steps": 159_680, "08.learning_rate": experiment("lr", 1e-3),
+    "09.bootstrap_interval": bootstrap_interval, "09.group_average": 73.33, "09.question_only": experiment("epochs", 8),
+    "10.paired_bootstrap": paired_bootstrap, "10.ablated_attention": torch.tensor(1 / 196),
+    "10.ablation": experiment("use_spatial", False),
+}
+
+
+# --- the package's own functions, handed in as they are or called inside a "solution" --------------
+PACKAGE = {
+    "01.log_mel": (vggish.log_mel_spectrogram, "sasr_lite.features.vggish.log_mel_spectrogram"),
+    "01.stride_sampling": (store.load_official_video, "sasr_lite.data.store.load_official_video"),
+    "02.answer_prior": (AnswerPrior().predict, "sasr_lite.baselines.AnswerPrior"),
+    "03.self_attention": (functools.partial(slt.self_attention, return_weights=False),
+                          "sasr_lite.model.slt.self_attention"),
+    "03.token_block": (SourceTokens(22, 32), "sasr_lite.model.slt.SourceTokens"),
+    "04.cross_attn": (CrossAttention(8).forward, "sasr_lite.model.sasr.CrossAttention"),
+    "04.sasr_branch": (SaSRBranch(8), "sasr_lite.model.sasr.SaSRBranch"),
+    "05.spatial_attention": (SpatialAttention(8, 8), "sasr_lite.model.spatial.SpatialAttention"),
+    "05.match_targets": (losses.sasr_losses, "sasr_lite.losses.sasr_losses"),
+    "06.temporal_attention": (TemporalAttention(), "sasr_lite.model.temporal.TemporalAttention"),
+    "07.answer_fusion": (AnswerHead(8, 5), "sasr_lite.model.answer.AnswerHead"),
+    "07.total_loss": (losses.sasr_losses, "sasr_lite.losses.sasr_losses"),
+    "09.bootstrap_interval": (evaluate.bootstrap_table, "sasr_lite.evaluate.bootstrap_table"),
+    "10.paired_bootstrap": (evaluate.paired_bootstrap, "sasr_lite.evaluate.paired_bootstrap"),
+}
+
+
+def stride_via_package(audio, maps, stride):
+    with tempfile.TemporaryDirectory() as root:
+        for path, x in zip(store.official_paths(root, "v"), (audio, maps)):
+            path.parent.mkdir()
+            np.save(path, x.numpy())
+        rows = store.load_official_video(root, "v", stride, len(audio))
+        return tuple(torch.from_numpy(np.array(rows[k])) for k in ("audio", "maps", "visual"))
+
+
+def prior_via_package(train_templates, train_answers, test_templates):
+    prior = AnswerPrior()
+    prior.fit([])  # any call reaches the blocked method
+    return prior.predict([])
+
+
+def token_block_via_package(f_r, tokens):
+    block = SourceTokens(*tokens.shape)
+    block.tokens.data.copy_(tokens)
+    return block(f_r)[:2]
+
+
+def cross_attn_via_package(a, b, *weights):
+    attn = CrossAttention(a.shape[-1])
+    for p, w in zip(attn.parameters(), weights):
+        p.data.copy_(w)
+    return attn(a, b)[0]
+
+
+def branch_via_package(f_s, tokens, params):
+    branch = SaSRBranch(f_s.shape[-1])
+    branch.load_state_dict(params)
+    return branch(f_s, tokens)[:2]
+
+
+def spatial_via_package(f_a_g, f_v_g, maps, fc_weight, fc_bias, norm="l2", temperature=1.0):
+    block = SpatialAttention(f_a_g.shape[-1], maps.shape[-1], norm=norm, temperature=temperature)
+    block.fc.weight.data.copy_(fc_weight)
+    block.fc.bias.data.copy_(fc_bias)
+    return block(f_a_g, f_v_g, maps)
+
+
+def losses_via_package(answer_logits, answer, presence_a, presence_v, sources, token_logits, match_logits,
+                       match_logits_neg, *lambdas):
+    B, T, _ = match_logits.shape
+    output = SaSROutput(answer_logits=answer_logits, match_logits=match_logits, match_logits_neg=match_logits_neg,
+                        presence_a=presence_a, presence_v=presence_v, token_logits=token_logits,
+                        spatial_attn=torch.ones(B, T, 1), temporal_attn_a=torch.full((B, T), 1 / T),
+                        temporal_attn_v=torch.full((B, T), 1 / T))
+    return losses.sasr_losses(output, answer, sources, SaSRConfig.tiny())["total"]
+
+
+def fusion_via_package(f_a_ta, f_a_g, f_v_ta, f_v_sa, q, *weights):
+    head = AnswerHead(q.shape[-1], weights[2].shape[0])
+    for p, w in zip(head.parameters(), weights):
+        p.data.copy_(w)
+    return head(f_a_ta, f_a_g, f_v_ta, f_v_sa, q)
+
+
+CALLS_PACKAGE = {
+    "01.log_mel": lambda waveform: vggish.log_mel_spectrogram(waveform),
+    "01.stride_sampling": stride_via_package,
+    "02.answer_prior": prior_via_package,
+    "03.self_attention": lambda f: package_self_attention(f),  # a notebook's own imported name
+    "03.token_block": token_block_via_package,
+    "04.cross_attn": cross_attn_via_package,
+    "04.sasr_branch": branch_via_package,
+    "05.spatial_attention": spatial_via_package,
+    "05.match_targets": lambda pos, neg: losses.sasr_losses(None, None, None, None)["match"],
+    "06.temporal_attention": lambda q, f: TemporalAttention()(q, f),
+    "07.answer_fusion": fusion_via_package,
+    "07.total_loss": losses_via_package,
+    "09.bootstrap_interval": lambda c, n_boot, seed, level: evaluate.bootstrap_table([], {}, n_boot, seed, level),
+    "10.paired_bootstrap": lambda a, b, n_boot, seed, level: evaluate.paired_bootstrap([], {}, {}, n_boot, seed, level),
+}
+
+
+# --- classic wrong implementations and the hint each must get -----------------------------------------
+def log_mel_log10(waveform):
+    frames = waveform.unfold(-1, 400, 160)
+    window = torch.hann_window(400, periodic=True, dtype=torch.float64)
+    return torch.log10(torch.fft.rfft(frames * window, n=512).abs() @ vggish.mel_matrix() + 0.01)
+
+
+def stride_no_transpose(audio, maps, stride):
+    kept = maps[::stride]
+    maps = kept.reshape(len(kept), 196, 512)
+    return audio[::stride], maps, maps.mean(1)
+
+
+def prior_first_seen(train_templates, train_answers, test_templates):
+    by_template = {}
+    for key, answer in zip(train_templates, train_answers):
+        by_template.setdefault(key, []).append(answer)
+    fallback = Counter(train_answers).most_common(1)[0][0]
+    return [Counter(by_template[k]).most_common(1)[0][0] if k in by_template else fallback for k in test_templates]
+
+
+def self_attention_wrong_axis(f):
+    return torch.softmax(f @ f.transpose(-2, -1) / math.sqrt(f.shape[-1]), dim=-2) @ f
+
+
+def token_block_separately(f_r, tokens):
+    return self_attention(f_r), self_attention(tokens.expand(len(f_r), -1, -1))
+
+
+def cross_attn_unscaled(a, b, w_q, b_q, w_k, b_k, w_v, b_v):
+    q, k, v = a @ w_q.T + b_q, b @ w_k.T + b_k, b @ w_v.T + b_v
+    return torch.softmax(q @ k.transpose(1, 2), dim=-1) @ v
+
+
+def branch_no_residual(f_s, tokens, params):
+    D = f_s.shape[-1]
+    read = _attn(params, "token_attn", tokens, f_s) @ params["token_fc.weight"].T + params["token_fc.bias"]
+    new = F.layer_norm(read, (D,), params["token_norm.weight"], params["token_norm.bias"])
+    f_g = _attn(params, "segment_attn", f_s, new) @ params["segment_fc.weight"].T + params["segment_fc.bias"]
+    return f_g, new
+
+
+def spatial_without_l2(f_a_g, f_v_g, maps, fc_weight, fc_bias, norm="l2", temperature=1.0):
+    return spatial_attention(f_a_g, f_v_g, maps, fc_weight, fc_bias, "none", temperature)
+
+
+def temporal_unscaled(q, f):
+    weights = torch.softmax((f * q.unsqueeze(1)).sum(-1), dim=-1)
+    return (weights.unsqueeze(-1) * f).sum(1), weights
+
+
+def fusion_no_shortcut(f_a_ta, f_a_g, f_v_ta, f_v_sa, q, *weights):
+    return answer_fusion(f_a_ta, torch.zeros_like(f_a_g), f_v_ta, torch.zeros_like(f_v_sa), q, *weights)
+
+
+def total_unweighted(*args, **kwargs):
+    return total_loss(*args[:8], 1.0, 1.0, 1.0)
+
+
+WRONG = {
+    "01.log_mel": (log_mel_log10, "you used log10"),
+    "01.stride_sampling": (stride_no_transpose, "without moving the channels last"),
+    "02.answer_prior": (prior_first_seen, "ties: you keep the answer seen first"),
+    "03.self_attention": (self_attention_wrong_axis, "your softmax runs over the wrong axis"),
+    "03.token_block": (token_block_separately, "attended over the segments and over the tokens separately"),
+    "04.cross_attn": (cross_attn_unscaled, "you left out the 1/sqrt(D) scaling"),
+    "04.sasr_branch": (branch_no_residual, "you left out the residual"),
+    "05.spatial_attention": (spatial_without_l2, "you did not L2-normalise"),
+    "05.match_targets": (lambda pos, neg: _ce(pos, 0) + _ce(neg, 1), "your targets are swapped"),
+    "06.temporal_attention": (temporal_unscaled, "you left out the 1/sqrt(D) scaling"),
+    "07.answer_fusion": (fusion_no_shortcut, "you left out the shortcut"),
+    "07.total_loss": (total_unweighted, "without their weights"),
+    "09.bootstrap_interval": (lambda *a: tuple(v / 100 for v in bootstrap_interval(*a)), "fractions"),
+    "10.paired_bootstrap": (lambda a, b, *rest: paired_bootstrap(b, a, *rest), "wrong sign"),
+}
+
+
+# --- the table --------------------------------------------------------------------------------------
+def test_exercises_table_covers_every_notebook_with_every_kind():
+    table = exercises()
+    assert list(table.columns) == ["id", "notebook", "kind", "objective", "minutes", "stub"]
+    assert len(table) >= 24 and table["id"].is_unique
+    assert all(re.fullmatch(r"\d\d\.[a-z_]+", i) for i in table["id"])
+    assert set(table["kind"]) == {"implement", "predict", "experiment"}
+    per_notebook = table["notebook"].value_counts()
+    assert len(per_notebook) == 10 and (per_notebook >= 2).all()
+    assert all(nb.startswith(i[:2] + "_") for i, nb in zip(table["id"], table["notebook"]))
+    assert table["minutes"].map(lambda m: isinstance(m, int) and m > 0).all()
+    assert table["objective"].map(lambda o: "\n" not in o and len(o) > 20).all()
+    implement = table[table["kind"] == "implement"]
+    assert implement["stub"].map(lambda s: f'raise NotImplementedError("exercise ' in s).all()
+    assert all(f'"exercise {i}: write this function"' in s for i, s in zip(implement["id"], implement["stub"]))
+    assert table.loc[table["kind"] != "implement", "stub"].isna().all()
+    assert set(SOLUTIONS) == set(table["id"])
+
+
+def test_an_unknown_id_raises_value_error_naming_the_known_ids():
+    with pytest.raises(ValueError, match="unknown exercise '03.self_attn'") as err:
+        check("03.self_attn", self_attention)
+    assert "03.self_attention" in str(err.value) and "10.paired_bootstrap" in str(err.value)
+
+
+# --- every exercise ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("exercise_id", sorted(SOLUTIONS))
+def test_a_right_answer_passes(capsys, exercise_id):
+    passed, out = grade(capsys, exercise_id, SOLUTIONS[exercise_id])
+    assert passed and out.startswith(f"PASS {exercise_id}:"), out
+
+
+# --- implement exercises -------------------------------------------------------------------------------
+def stub_function(exercise_id):
+    stub = EXERCISES[exercise_id].stub
+    namespace = {"torch": torch, "np": np}
+    exec(compile(stub, f"<stub {exercise_id}>", "exec"), namespace)
+    return namespace[ast.parse(stub).body[0].name]
+
+
+@pytest.mark.parametrize("exercise_id", IMPLEMENT)
+def test_the_stub_fails_with_its_not_implemented_hint(capsys, exercise_id):
+    passed, out = grade(capsys, exercise_id, stub_function(exercise_id))
+    assert not passed and out.startswith(f"FAIL {exercise_id}:")
+    assert f"your function raised NotImplementedError: exercise {exercise_id}: write this function" in out
+
+
+@pytest.mark.parametrize("exercise_id", IMPLEMENT)
+def test_the_package_function_is_refused(capsys, exercise_id):
+    answer, name = PACKAGE[exercise_id]
+    passed, out = grade(capsys, exercise_id, answer)
+    assert not passed and f"that is the package's own {name}" in out, out
+
+
+@pytest.mark.parametrize("exercise_id", IMPLEMENT)
+def test_a_solution_calling_the_package_function_is_refused(capsys, exercise_id):
+    passed, out = grade(capsys, exercise_id, CALLS_PACKAGE[exercise_id])
+    assert not passed and f"your function called the package's own {PACKAGE[exercise_id][1]}" in out, out
+
+
+@pytest.mark.parametrize("exercise_id", IMPLEMENT)
+def test_a_classic_mistake_gets_its_hint(capsys, exercise_id):
+    wrong, hint = WRONG[exercise_id]
+    passed, out = grade(capsys, exercise_id, wrong)
+    assert not passed and hint in out, out
+
+
+def test_blocked_functions_are_restored_afterwards(capsys):
+    import sasr_lite.model
+
+    forward = CrossAttention.forward
+    assert not check("03.self_attention", CALLS_PACKAGE["03.self_attention"])
+    assert not check("04.cross_attn", cross_attn_via_package)
+    assert slt.self_attention is package_self_attention and sasr_lite.model.self_attention is package_self_attention
+    assert globals()["package_self_attention"] is slt.self_attention  # the student's own name too
+    assert CrossAttention.forward is forward
+    f = torch.randn(2, 3, 4)
+    torch.testing.assert_close(package_self_attention(f), self_attention(f))
+
+
+def test_a_swallowed_call_of_the_package_function_is_still_caught(capsys):
+    def sneaky(f):
+        try:
+            return package_self_attention(f)
+        except Exception:
+            return self_attention(f)
+
+    passed, out = grade(capsys, "03.self_attention", sneaky)
+    assert not passed and "your function called the package's own sasr_lite.model.slt.self_attention" in out
+
+
+def test_checking_leaves_the_global_random_state_alone(capsys):
+    torch.manual_seed(0)
+    expected = torch.rand(3)
+    torch.manual_seed(0)
+    for exercise_id in ("03.token_block", "04.cross_attn", "10.ablated_attention", "04.branch_parameters"):
+        check(exercise_id, SOLUTIONS[exercise_id])
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_any_error_in_a_student_function_is_a_verdict_not_a_crash(capsys):
+    def broken(f):
+        scores = f @ f  # wrong shapes for a non-square f
+        return scores
+
+    passed, out = grade(capsys, "03.self_attention", broken)
+    assert not passed and "your function raised RuntimeError" in out and "scores = f @ f" in out
+    passed, out = grade(capsys, "03.self_attention", lambda f: None)
+    assert not passed and "does your function end with a `return`?" in out
+    passed, out = grade(capsys, "03.self_attention", "self_attention")
+    assert not passed and "expected your function" in out
+    passed, out = grade(capsys, "06.temporal_attention", lambda q, f: temporal_attention(q, f)[0])
+    assert not passed and "it should return 2: (f_ta, weights)" in out
+
+
+def test_a_wrong_shape_and_a_plain_difference_are_reported(capsys):
+    passed, out = grade(capsys, "03.self_attention", lambda f: self_attention(f).transpose(-2, -1))
+    assert not passed and "S(f) has shape [2, 32, 10], expected [2, 10, 32]" in out
+    passed, out = grade(capsys, "03.self_attention", lambda f: self_attention(f) * 1.01)
+    assert not passed and "the largest |difference|" in out and "atol=1e-05" in out
+
+
+def test_the_bootstrap_checks_point_at_the_draws(capsys):
+    def own_draws(correct, n_boot=1000, seed=0, level=0.95):
+        draws = np.random.default_rng(seed + 1).integers(0, len(correct), (n_boot, len(correct)))
+        resampled = 100 * correct[draws].mean(axis=1)
+        low, high = np.percentile(resampled, [50 * (1 - level), 50 * (1 + level)])
+        return 100 * correct.mean(), low, high
+
+    passed, out = grade(capsys, "09.bootstrap_interval", own_draws)
+    assert not passed and "check the draws" in out and "bootstrap_indices" in out
+
+
+# --- predict and experiment exercises ----------------------------------------------------------------------
+@pytest.mark.parametrize("exercise_id", PREDICT)
+def test_each_known_slip_is_named(capsys, exercise_id):
+    spec = EXERCISES[exercise_id].spec
+    for hint, value in spec.wrong().items():
+        passed, out = grade(capsys, exercise_id, value)
+        assert not passed and " ".join(hint.split()) in out, (hint, out)
+    passed, out = grade(capsys, exercise_id, spec.expected() * 3 + 1)
+    assert not passed and "is too high" in out and " ".join(spec.clue.split()) in out
+    passed, out = grade(capsys, exercise_id, "a number")
+    assert not passed and "expected one number" in out
+
+
+@pytest.mark.parametrize("exercise_id", EXPERIMENT)
+def test_an_experiment_report_is_checked_for_structure_only(capsys, exercise_id):
+    right = SOLUTIONS[exercise_id]
+    passed, out = grade(capsys, exercise_id, right)
+    assert passed and "cannot judge your explanation" in out
+    for broken, reason in [
+        ({k: v for k, v in right.items() if k != "after"}, "keys ['after'] are missing"),
+        ({**right, "setting": "frobnicate"}, "setting 'frobnicate' is not one this experiment changes"),
+        ({**right, "before": 0.61}, None),
+        ({**right, "after": 158.0}, "after=158.0 is not an accuracy in percent"),
+        ({**right, "after": "58%"}, "is not an accuracy in percent"),
+        ({**right, "explanation": "it got worse"}, "at least 12 words"),
+        ([right], "got list, not a dict"),
+    ]:
+        passed, out = grade(capsys, exercise_id, broken)
+        assert (passed if reason is None else not passed and reason in out), out
+
+
+def test_an_experiment_value_must_fit_its_setting(capsys):
+    passed, out = grade(capsys, "10.ablation", experiment("use_spatial", "off"))
+    assert not passed and "does not fit use_spatial (it takes True or False)" in out
+    passed, out = grade(capsys, "05.spatial_rule", experiment("spatial_norm", "cosine"))
+    assert not passed and "'l2' or 'none'" in out
