@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lab bench notebooks gpu-check env clean
+.PHONY: demo test lab bench notebooks student gpu-check env clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ lab: $(STAMP)
 notebooks: $(STAMP)
 	$(BIN)/python -m sasr_lite.execute_notebooks --fresh --scale lesson
 
+# Course labs: student/ holds every notebook with its solutions replaced by stubs and no outputs.
+student: $(STAMP)
+	$(BIN)/python -m sasr_lite.labs.student --out student
+
 bench: $(STAMP)
 	$(BIN)/sasr-lite bench
 
@@ -38,4 +42,4 @@ gpu-check: $(STAMP)
 	$(BIN)/python -m sasr_lite.gpu_check
 
 clean:
-	rm -rf runs .pytest_cache
+	rm -rf runs student .pytest_cache

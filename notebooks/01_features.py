@@ -184,3 +184,89 @@ print(f"MUSIC-AVQA, 9,290 videos: {9290 * official / 1e9:.0f} GB -> {store_nbyte
 #   keeps all 60 seconds per video in float32 (12x larger).
 # * Nothing else: the log-mel front end, the frame sampling and the 14×14×512 maps follow the
 #   reference pipeline, checked above against a by-hand derivation.
+
+
+# %% [markdown]
+# ## Exercises
+# Each exercise has an id, a kind and an estimate of the minutes it takes. *Implement*: write the
+# function's body; *predict*: work the number out before you run anything, then return it;
+# *experiment*: change one setting, measure, and explain what changed. `check(id, answer)` grades an
+# answer, prints PASS or FAIL with a hint, and never stops the notebook; `sasr_lite.labs.exercises()`
+# lists them all. The solutions sit between `### BEGIN SOLUTION` and `### END SOLUTION`: `make
+# student` writes copies of the notebooks without them (see the README's "Course labs").
+
+
+# %%
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sasr_lite.features import vggish
+
+from sasr_lite.labs import check
+
+
+# %% [markdown]
+# ### Exercise `01.log_mel` · implement · 20 min
+# Write VGGish's log-mel front end (frames, periodic Hann window, |rfft|, mel matrix, log).
+
+
+# %%
+def log_mel(waveform: torch.Tensor) -> torch.Tensor:
+    """VGGish's log-mel front end: waveform [..., S] float64 at 16 kHz -> log-mel [..., F, 64].
+
+    F = 1 + (S - 400) // 160 frames: 400-sample windows (25 ms) every 160 samples (10 ms),
+    no centring or padding. Multiply each frame by a periodic Hann window, take the magnitude
+    of its 512-point rfft (257 bins), map the bins to 64 mel bands with vggish.mel_matrix()
+    [257, 64], then take log(mel + 0.01).
+    """
+    ### BEGIN SOLUTION
+    frames = waveform.unfold(-1, 400, 160)  # 25 ms windows every 10 ms at 16 kHz
+    window = torch.hann_window(400, periodic=True, dtype=torch.float64)
+    spectrum = torch.fft.rfft(frames * window, n=512).abs()  # magnitude, 257 bins
+    return torch.log(spectrum @ vggish.mel_matrix() + 0.01)
+    ### END SOLUTION
+
+
+check("01.log_mel", log_mel)
+
+
+# %% [markdown]
+# ### Exercise `01.stride_sampling` · implement · 15 min
+# Keep every 6th second of the official features and lay the maps out as the store does.
+
+
+# %%
+def stride_sampling(audio: torch.Tensor, maps: torch.Tensor, stride: int):
+    """One video's official features -> the kept segments, as the feature store holds them.
+
+    audio [F, 128] (VGGish, one row per second; F = 60 in MUSIC-AVQA), maps [F, 512, 14, 14]
+    (ResNet-18 layer4) -> (audio [T, 128], maps [T, 196, 512], visual [T, 512]):
+    keep seconds 0, stride, 2 * stride, ... (T = 10 for F = 60 and stride 6); each kept map
+    becomes 196 positions p = row * 14 + col of 512 channels; visual is the mean of the 196.
+    """
+    ### BEGIN SOLUTION
+    maps = maps[::stride].flatten(2).transpose(1, 2)  # [T, 512, 14, 14] -> [T, 196, 512]
+    return audio[::stride], maps, maps.mean(1)
+    ### END SOLUTION
+
+
+check("01.stride_sampling", stride_sampling)
+
+
+# %% [markdown]
+# ### Exercise `01.store_megabytes` · predict · 5 min
+# Predict one video's size in the float16 store (T = 10, P = 196), in MB (1e6 bytes).
+
+
+# %%
+def answer():
+    """Your prediction."""
+    ### BEGIN SOLUTION
+    T, P = 10, 196
+    return T * (128 + 512 + P * 512) * 2 / 1e6  # audio, pooled visual, maps; 2 bytes each
+    ### END SOLUTION
+
+
+check("01.store_megabytes", answer)

@@ -238,3 +238,70 @@ from sasr_lite.data.sources import class_names
 labels = weak_source_labels(records["train"])
 truth = sorted({i.cls for i in scene.instruments})
 print("weak label:", class_names(labels[scene.video_id]), "| scene's instruments:", truth)
+
+
+# %% [markdown]
+# ## Exercises
+# Each exercise has an id, a kind and an estimate of the minutes it takes. *Implement*: write the
+# function's body; *predict*: work the number out before you run anything, then return it;
+# *experiment*: change one setting, measure, and explain what changed. `check(id, answer)` grades an
+# answer, prints PASS or FAIL with a hint, and never stops the notebook; `sasr_lite.labs.exercises()`
+# lists them all. The solutions sit between `### BEGIN SOLUTION` and `### END SOLUTION`: `make
+# student` writes copies of the notebooks without them (see the README's "Course labs").
+
+
+# %%
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from collections import Counter
+
+from sasr_lite.labs import check
+
+
+# %% [markdown]
+# ### Exercise `02.answer_prior` · implement · 15 min
+# Write the per-template answer prior (most frequent train answer, ties alphabetical).
+
+
+# %%
+def answer_prior(train_templates: list[str], train_answers: list[str], test_templates: list[str]) -> list[str]:
+    """The per-template answer prior: one predicted answer per test question.
+
+    train_templates[i] is the template key of train question i (e.g. "a_count_is_there") and
+    train_answers[i] its answer. A test question gets its template's most frequent train
+    answer, a tie going to the alphabetically first answer; a template never seen in train
+    gets the most frequent train answer overall (same tie rule).
+    """
+    ### BEGIN SOLUTION
+    def best(answers):
+        counts = Counter(answers)
+        return min(counts, key=lambda a: (-counts[a], a))  # most frequent, ties alphabetical
+
+    by_template = {}
+    for key, answer in zip(train_templates, train_answers):
+        by_template.setdefault(key, []).append(answer)
+    fallback = best(train_answers)
+    return [best(by_template[k]) if k in by_template else fallback for k in test_templates]
+    ### END SOLUTION
+
+
+check("02.answer_prior", answer_prior)
+
+
+# %% [markdown]
+# ### Exercise `02.prior_balanced` · predict · 5 min
+# Predict the prior's accuracy (%) on a template answered left, right, middle equally often.
+
+
+# %%
+def answer():
+    """Your prediction."""
+    ### BEGIN SOLUTION
+    return 100 / 3  # the prior always answers one of the three: right a third of the time
+    ### END SOLUTION
+
+
+check("02.prior_balanced", answer)

@@ -213,3 +213,100 @@ plt.show()
 #   token reads the whole clip at once.
 # * **Token initialisation.** Small random normal (std 0.02); the official code starts the tokens
 #   at zero, where $L_{reg}$'s classifier gets identical inputs for every class.
+
+
+# %% [markdown]
+# ## Exercises
+# Each exercise has an id, a kind and an estimate of the minutes it takes. *Implement*: write the
+# function's body; *predict*: work the number out before you run anything, then return it;
+# *experiment*: change one setting, measure, and explain what changed. `check(id, answer)` grades an
+# answer, prints PASS or FAIL with a hint, and never stops the notebook; `sasr_lite.labs.exercises()`
+# lists them all. The solutions sit between `### BEGIN SOLUTION` and `### END SOLUTION`: `make
+# student` writes copies of the notebooks without them (see the README's "Course labs").
+
+
+# %%
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from sasr_lite.labs import check
+
+
+# %% [markdown]
+# ### Exercise `03.self_attention` · implement · 10 min
+# Write the parameter-free self-attention S(f) = softmax(f f^T / sqrt(D)) f.
+
+
+# %%
+def self_attention(f: torch.Tensor) -> torch.Tensor:
+    """S(f) = softmax(f f^T / sqrt(D)) f, the parameter-free self-attention of SLT (3.2).
+
+    f [..., N, D] -> [..., N, D]: row i of the N x N weights says how much element i reads
+    from every element, so each row sums to 1.
+    """
+    ### BEGIN SOLUTION
+    return torch.softmax(f @ f.transpose(-2, -1) / math.sqrt(f.shape[-1]), dim=-1) @ f
+    ### END SOLUTION
+
+
+check("03.self_attention", self_attention)
+
+
+# %% [markdown]
+# ### Exercise `03.token_block` · implement · 15 min
+# Write the SLT step: concatenate segments and tokens, attend, split.
+
+
+# %%
+def token_block(f_r: torch.Tensor, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """SLT (3.2): [f^s; G^m] = S([f^r; G]) for one modality.
+
+    f_r [B, T, D] segments, tokens G [C, D] -> (f_s [B, T, D], tokens G^m [B, C, D]): append the
+    tokens after each video's segments (one [B, T + C, D] sequence; every video gets its own
+    copy of G), apply S (your self_attention), split the result back into segments and tokens.
+    """
+    ### BEGIN SOLUTION
+    B, T, D = f_r.shape
+    joint = torch.cat([f_r, tokens.expand(B, -1, -1)], dim=1)  # [B, T + C, D]
+    out = torch.softmax(joint @ joint.transpose(1, 2) / math.sqrt(D), dim=-1) @ joint
+    return out[:, :T], out[:, T:]
+    ### END SOLUTION
+
+
+check("03.token_block", token_block)
+
+
+# %% [markdown]
+# ### Exercise `03.token_parameters` · predict · 5 min
+# Predict the parameter count of SourceTokens(num_tokens=22, d_model=512).
+
+
+# %%
+def answer():
+    """Your prediction."""
+    ### BEGIN SOLUTION
+    C, D = 22, 512
+    return C * D + (D * C + C)  # the tokens G, and the L_reg classifier FC (weights + bias)
+    ### END SOLUTION
+
+
+check("03.token_parameters", answer)
+
+
+# %% [markdown]
+# ### Exercise `03.reg_loss_chance` · predict · 5 min
+# Predict L_reg of a token classifier that cannot tell the 22 tokens apart.
+
+
+# %%
+def answer():
+    """Your prediction."""
+    ### BEGIN SOLUTION
+    return math.log(22)  # cross-entropy of a uniform guess over 22 classes
+    ### END SOLUTION
+
+
+check("03.reg_loss_chance", answer)

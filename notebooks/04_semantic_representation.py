@@ -191,3 +191,99 @@ plt.show()
 # * **$L_{source}$'s labels are weak.** MUSIC-AVQA ships no per-video source labels; the kit marks
 #   every instrument a video's train questions and answers name (the official labels also used an
 #   audio tagger and were never published).
+
+
+# %% [markdown]
+# ## Exercises
+# Each exercise has an id, a kind and an estimate of the minutes it takes. *Implement*: write the
+# function's body; *predict*: work the number out before you run anything, then return it;
+# *experiment*: change one setting, measure, and explain what changed. `check(id, answer)` grades an
+# answer, prints PASS or FAIL with a hint, and never stops the notebook; `sasr_lite.labs.exercises()`
+# lists them all. The solutions sit between `### BEGIN SOLUTION` and `### END SOLUTION`: `make
+# student` writes copies of the notebooks without them (see the README's "Course labs").
+
+
+# %%
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from sasr_lite.labs import check
+
+
+# %% [markdown]
+# ### Exercise `04.cross_attn` · implement · 15 min
+# Write CrossAttn(a, b) with query/key/value projections from their weights.
+
+
+# %%
+def cross_attn(a: torch.Tensor, b: torch.Tensor, w_q: torch.Tensor, b_q: torch.Tensor,
+               w_k: torch.Tensor, b_k: torch.Tensor, w_v: torch.Tensor, b_v: torch.Tensor) -> torch.Tensor:
+    """CrossAttn(a, b) = softmax(FC_q(a) FC_k(b)^T / sqrt(D)) FC_v(b) (3.3): each row of a reads b.
+
+    a [B, N, D], b [B, M, D] -> [B, N, D]. Each FC is a linear map in nn.Linear's layout:
+    FC_q(x) = x @ w_q.T + b_q with w_q [D, D], b_q [D]; the same for k and v.
+    """
+    ### BEGIN SOLUTION
+    q, k, v = a @ w_q.T + b_q, b @ w_k.T + b_k, b @ w_v.T + b_v
+    return torch.softmax(q @ k.transpose(1, 2) / math.sqrt(a.shape[-1]), dim=-1) @ v
+    ### END SOLUTION
+
+
+check("04.cross_attn", cross_attn)
+
+
+# %% [markdown]
+# ### Exercise `04.sasr_branch` · implement · 20 min
+# Write one SaSR branch: the token update with residual and LayerNorm, then the segment read.
+
+
+# %%
+def sasr_branch(f_s: torch.Tensor, tokens: torch.Tensor, params: dict) -> tuple[torch.Tensor, torch.Tensor]:
+    """One SaSR branch (3.3): f_s [B, T, D] segments, tokens G^m [B, C, D]
+    -> (f_g [B, T, D], updated tokens G^m' [B, C, D]):
+
+        G^m' = LayerNorm(G^m + FC_token(CrossAttn_token(G^m, f_s)))
+        f_g  = FC_segment(CrossAttn_segment(f_s, G^m'))
+
+    params holds the weights by SaSRBranch's state_dict names: "token_attn.fc_q.weight",
+    "token_attn.fc_q.bias", ... (fc_k, fc_v), "token_fc.weight", "token_fc.bias",
+    "token_norm.weight", "token_norm.bias" (LayerNorm over D, eps 1e-5), "segment_attn.fc_q.weight",
+    ..., "segment_fc.weight", "segment_fc.bias". Your cross_attn from 04.cross_attn helps.
+    """
+    ### BEGIN SOLUTION
+    def attend(prefix, a, b):
+        q = a @ params[f"{prefix}.fc_q.weight"].T + params[f"{prefix}.fc_q.bias"]
+        k = b @ params[f"{prefix}.fc_k.weight"].T + params[f"{prefix}.fc_k.bias"]
+        v = b @ params[f"{prefix}.fc_v.weight"].T + params[f"{prefix}.fc_v.bias"]
+        return torch.softmax(q @ k.transpose(1, 2) / math.sqrt(a.shape[-1]), dim=-1) @ v
+
+    D = f_s.shape[-1]
+    read = attend("token_attn", tokens, f_s) @ params["token_fc.weight"].T + params["token_fc.bias"]
+    tokens_new = F.layer_norm(tokens + read, (D,), params["token_norm.weight"], params["token_norm.bias"])
+    f_g = attend("segment_attn", f_s, tokens_new) @ params["segment_fc.weight"].T + params["segment_fc.bias"]
+    return f_g, tokens_new
+    ### END SOLUTION
+
+
+check("04.sasr_branch", sasr_branch)
+
+
+# %% [markdown]
+# ### Exercise `04.branch_parameters` · predict · 10 min
+# Predict the parameter count of SaSRBranch(d_model=512).
+
+
+# %%
+def answer():
+    """Your prediction."""
+    ### BEGIN SOLUTION
+    D = 512
+    linear = D * D + D  # one D -> D layer with bias
+    return 2 * 3 * linear + 2 * linear + 2 * D + (D + 1)  # two CrossAttn, two FCs, LayerNorm, presence head
+    ### END SOLUTION
+
+
+check("04.branch_parameters", answer)

@@ -146,3 +146,76 @@ plt.show()
 #   through the `<pad>` tokens as the official encoder does.
 # * **No weights in the attention.** As the paper's equation: $\mathrm{softmax}(q F^\top / \sqrt{D})\,F$.
 #   The official code uses two 4-head `nn.MultiheadAttention` layers here (1.05 M parameters each).
+
+
+# %% [markdown]
+# ## Exercises
+# Each exercise has an id, a kind and an estimate of the minutes it takes. *Implement*: write the
+# function's body; *predict*: work the number out before you run anything, then return it;
+# *experiment*: change one setting, measure, and explain what changed. `check(id, answer)` grades an
+# answer, prints PASS or FAIL with a hint, and never stops the notebook; `sasr_lite.labs.exercises()`
+# lists them all. The solutions sit between `### BEGIN SOLUTION` and `### END SOLUTION`: `make
+# student` writes copies of the notebooks without them (see the README's "Course labs").
+
+
+# %%
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from sasr_lite.labs import check
+
+
+# %% [markdown]
+# ### Exercise `06.temporal_attention` · implement · 10 min
+# Write question-guided temporal attention over the T segments.
+
+
+# %%
+def temporal_attention(q: torch.Tensor, f: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Question-guided temporal attention (3.5): f^ta = softmax(q F^T / sqrt(D)) F.
+
+    q [B, D] question vectors, f [B, T, D] segment features (f_a_g or f_v_sa)
+    -> (f_ta [B, D], weights [B, T]): each question's weights over its video's T segments sum to 1.
+    """
+    ### BEGIN SOLUTION
+    weights = torch.softmax((f * q.unsqueeze(1)).sum(-1) / math.sqrt(q.shape[-1]), dim=-1)  # [B, T]
+    return (weights.unsqueeze(-1) * f).sum(1), weights
+    ### END SOLUTION
+
+
+check("06.temporal_attention", temporal_attention)
+
+
+# %% [markdown]
+# ### Exercise `06.ablated_weights` · predict · 5 min
+# Predict each temporal weight of a model built with use_temporal=False (T = 10).
+
+
+# %%
+def answer():
+    """Your prediction."""
+    ### BEGIN SOLUTION
+    return 1 / 10  # uniform over T = 10 segments
+    ### END SOLUTION
+
+
+check("06.ablated_weights", answer)
+
+
+# %% [markdown]
+# ### Exercise `06.unscaled_logits` · predict · 5 min
+# Predict by what factor dropping 1/sqrt(D) widens the spread of q . f_t at D = 512.
+
+
+# %%
+def answer():
+    """Your prediction."""
+    ### BEGIN SOLUTION
+    return math.sqrt(512)  # the dot product of D unit-variance terms has std sqrt(D)
+    ### END SOLUTION
+
+
+check("06.unscaled_logits", answer)

@@ -159,3 +159,128 @@ plt.show()
 # * **Dropout before the classifier** (`SaSRConfig.dropout`, 0.1): not in the paper's equation.
 # * **Loss weights.** As the paper: $\lambda = 0.5$ for all three auxiliary losses. $L_{match}$ is
 #   the sum of the positive and negative cross-entropies, as written in notebook 05.
+
+
+# %% [markdown]
+# ## Exercises
+# Each exercise has an id, a kind and an estimate of the minutes it takes. *Implement*: write the
+# function's body; *predict*: work the number out before you run anything, then return it;
+# *experiment*: change one setting, measure, and explain what changed. `check(id, answer)` grades an
+# answer, prints PASS or FAIL with a hint, and never stops the notebook; `sasr_lite.labs.exercises()`
+# lists them all. The solutions sit between `### BEGIN SOLUTION` and `### END SOLUTION`: `make
+# student` writes copies of the notebooks without them (see the README's "Course labs").
+
+
+# %%
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from sasr_lite.labs import check
+
+
+# %% [markdown]
+# ### Exercise `07.answer_fusion` · implement · 15 min
+# Write the answer head: shortcut, fusion, question gating, classifier.
+
+
+# %%
+def answer_fusion(f_a_ta: torch.Tensor, f_a_g: torch.Tensor, f_v_ta: torch.Tensor, f_v_sa: torch.Tensor,
+                  q: torch.Tensor, fusion_weight: torch.Tensor, fusion_bias: torch.Tensor,
+                  classifier_weight: torch.Tensor, classifier_bias: torch.Tensor) -> torch.Tensor:
+    """The answer head (3.6) -> answer logits [B, A]:
+
+        audio  = f_a_ta + mean over T of f_a_g        visual = f_v_ta + mean over T of f_v_sa
+        f_av   = FC_fusion(tanh([audio ; visual]))     logits = FC_classifier(tanh(f_av * q))
+
+    f_a_ta, f_v_ta, q [B, D]; f_a_g, f_v_sa [B, T, D]; fusion_weight [D, 2D], classifier_weight
+    [A, D], in nn.Linear's layout: FC(x) = x @ weight.T + bias.
+    """
+    ### BEGIN SOLUTION
+    joint = torch.cat([f_a_ta + f_a_g.mean(1), f_v_ta + f_v_sa.mean(1)], dim=-1)
+    f_av = torch.tanh(joint) @ fusion_weight.T + fusion_bias
+    return torch.tanh(f_av * q) @ classifier_weight.T + classifier_bias
+    ### END SOLUTION
+
+
+check("07.answer_fusion", answer_fusion)
+
+
+# %% [markdown]
+# ### Exercise `07.total_loss` · implement · 20 min
+# Write the weighted total loss from the model's outputs (unknown answers left out).
+
+
+# %%
+def total_loss(answer_logits: torch.Tensor, answer: torch.Tensor, presence_a: torch.Tensor,
+               presence_v: torch.Tensor, sources: torch.Tensor, token_logits: torch.Tensor,
+               match_logits: torch.Tensor, match_logits_neg: torch.Tensor,
+               lambda_source: float = 0.5, lambda_reg: float = 0.5, lambda_match: float = 0.5) -> torch.Tensor:
+    """L = L_avqa + lambda_source L_source + lambda_reg L_reg + lambda_match L_match (3.6), a scalar:
+
+        L_avqa   = CE(answer_logits [B, A], answer [B]), a mean over the questions whose answer
+                   is known (answer -1: not in the train vocabulary, left out)
+        L_source = BCE-with-logits(presence_a [B, C], sources [B, C] multi-hot), a mean,
+                   plus the same for presence_v
+        L_reg    = CE(token_logits [C, C], [0, 1, ..., C - 1]): token i is class i
+        L_match  = CE(match_logits [B, T, 2], 1) + CE(match_logits_neg [B, T, 2], 0)
+    """
+    ### BEGIN SOLUTION
+    def ce(logits, target):
+        flat = logits.reshape(-1, 2)
+        return F.cross_entropy(flat, torch.full((len(flat),), target))
+
+    known = answer != -1
+    avqa = F.cross_entropy(answer_logits[known], answer[known])
+    source = sum(F.binary_cross_entropy_with_logits(x, sources) for x in (presence_a, presence_v))
+    reg = F.cross_entropy(token_logits, torch.arange(len(token_logits)))
+    match = ce(match_logits, 1) + ce(match_logits_neg, 0)
+    return avqa + lambda_source * source + lambda_reg * reg + lambda_match * match
+    ### END SOLUTION
+
+
+check("07.total_loss", total_loss)
+
+
+# %% [markdown]
+# ### Exercise `07.answer_loss_chance` · predict · 5 min
+# Predict L_avqa at initialisation for MUSIC-AVQA's 42-answer head (uniform guess).
+
+
+# %%
+def answer():
+    """Your prediction."""
+    ### BEGIN SOLUTION
+    return math.log(42)  # a uniform guess over 42 answers
+    ### END SOLUTION
+
+
+check("07.answer_loss_chance", answer)
+
+
+# %% [markdown]
+# ### Exercise `07.loss_weights` · experiment · 40 min
+# Experiment: change one auxiliary loss weight at lesson scale and explain the change.
+
+
+# %%
+def answer():
+    """Your measurement, as a dict."""
+    ### BEGIN SOLUTION
+    from sasr_lite.data.loading import load_data
+    from sasr_lite.notebook_utils import ablation_run, load_or_train_many, notebook_data, overall_test_accuracy
+
+    data = load_data(notebook_data(SIZES), splits=("train", "val", "test"))
+    runs = [ablation_run(SIZES, data, "full model", 0), ablation_run(SIZES, data, "lambda_match 0", 0, {"lambda_match": 0.0})]
+    before, after = (overall_test_accuracy(model, data) for model in load_or_train_many(runs, data))
+    return dict(setting="lambda_match", value=0.0, before=before, after=after, explanation=(
+        f"Without L_match, seed 0 went from {before:.1f}% to {after:.1f}% overall. L_match is the only signal "
+        "that teaches the spatial attention where the sound comes from, so questions about location and "
+        "sounding instruments should suffer most; the answer loss alone can still fit the question statistics. "
+        "With one seed, a difference of a point or two is within the seed spread."))
+    ### END SOLUTION
+
+
+check("07.loss_weights", answer)

@@ -126,3 +126,79 @@ print("checkpoints written:", sorted(p.name for p in RUN.glob("*.pt")))
 
 # %%
 print(f"median {history['samples_per_s'].median():.0f} samples/s, {history['epoch_seconds'].sum():.1f} s of training")
+
+
+# %% [markdown]
+# ## Exercises
+# Each exercise has an id, a kind and an estimate of the minutes it takes. *Implement*: write the
+# function's body; *predict*: work the number out before you run anything, then return it;
+# *experiment*: change one setting, measure, and explain what changed. `check(id, answer)` grades an
+# answer, prints PASS or FAIL with a hint, and never stops the notebook; `sasr_lite.labs.exercises()`
+# lists them all. The solutions sit between `### BEGIN SOLUTION` and `### END SOLUTION`: `make
+# student` writes copies of the notebooks without them (see the README's "Course labs").
+
+
+# %%
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from sasr_lite.labs import check
+
+
+# %% [markdown]
+# ### Exercise `08.lr_at_epoch` · predict · 5 min
+# Predict the learning rate of the paper's schedule in epoch 40 (counted from 0).
+
+
+# %%
+def answer():
+    """Your prediction."""
+    ### BEGIN SOLUTION
+    return 1e-4 * 0.3 ** (40 // 16)  # StepLR: two decays by epoch 40
+    ### END SOLUTION
+
+
+check("08.lr_at_epoch", answer)
+
+
+# %% [markdown]
+# ### Exercise `08.optimizer_steps` · predict · 5 min
+# Predict the optimiser steps of the paper's recipe on the 31,927 updated train questions.
+
+
+# %%
+def answer():
+    """Your prediction."""
+    ### BEGIN SOLUTION
+    return 80 * math.ceil(31_927 / 16)  # 80 epochs of 1,996 batches (the last one partial)
+    ### END SOLUTION
+
+
+check("08.optimizer_steps", answer)
+
+
+# %% [markdown]
+# ### Exercise `08.learning_rate` · experiment · 40 min
+# Experiment: change one training setting at lesson scale and explain the change.
+
+
+# %%
+def answer():
+    """Your measurement, as a dict."""
+    ### BEGIN SOLUTION
+    from sasr_lite.notebook_utils import ablation_run, load_or_train_many, overall_test_accuracy
+
+    runs = [ablation_run(SIZES, data, "full model", 0), ablation_run(SIZES, data, "lr x4", 0, train_changes={"lr": 4 * SIZES.ablation.lr})]
+    before, after = (overall_test_accuracy(model, data) for model in load_or_train_many(runs, data))
+    return dict(setting="lr", value=4 * SIZES.ablation.lr, before=before, after=after, explanation=(
+        f"Four times the learning rate took seed 0 from {before:.1f}% to {after:.1f}% on the test split after the "
+        "same short schedule. A larger step moves faster early, which helps a budget this short, but Adam's steps "
+        "on the attention logits can overshoot and make the loss curve noisy; the StepLR decay comes too late "
+        "here to calm it. One seed: compare with the spread in notebook 10 before trusting the sign."))
+    ### END SOLUTION
+
+
+check("08.learning_rate", answer)

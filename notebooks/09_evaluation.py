@@ -169,3 +169,89 @@ frame = pd.DataFrame({
 })
 frame[frame["truth"] != frame["prediction"]].sample(n=min(8, int((frame["truth"] != frame["prediction"]).sum())),
                                                     random_state=0)
+
+
+# %% [markdown]
+# ## Exercises
+# Each exercise has an id, a kind and an estimate of the minutes it takes. *Implement*: write the
+# function's body; *predict*: work the number out before you run anything, then return it;
+# *experiment*: change one setting, measure, and explain what changed. `check(id, answer)` grades an
+# answer, prints PASS or FAIL with a hint, and never stops the notebook; `sasr_lite.labs.exercises()`
+# lists them all. The solutions sit between `### BEGIN SOLUTION` and `### END SOLUTION`: `make
+# student` writes copies of the notebooks without them (see the README's "Course labs").
+
+
+# %%
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sasr_lite.evaluate import bootstrap_indices
+
+from sasr_lite.labs import check
+
+
+# %% [markdown]
+# ### Exercise `09.bootstrap_interval` · implement · 15 min
+# Write one run's overall accuracy with its percentile-bootstrap interval.
+
+
+# %%
+def bootstrap_interval(correct: np.ndarray, n_boot: int = 1000, seed: int = 0, level: float = 0.95):
+    """One run's overall accuracy with a percentile-bootstrap interval, all in percent.
+
+    correct [N] bool (question n answered right) -> (accuracy, low, high). Draw the resamples
+    with sasr_lite.evaluate.bootstrap_indices(len(correct), n_boot, seed) ([n_boot, N] positions
+    drawn with replacement, so your draws are the package's), take each resample's accuracy,
+    and keep the central `level` share: the 100 (1 - level) / 2 and 100 (1 + level) / 2 percentiles.
+    """
+    ### BEGIN SOLUTION
+    resampled = 100 * correct[bootstrap_indices(len(correct), n_boot, seed)].mean(axis=1)
+    tail = 50 * (1 - level)
+    low, high = np.percentile(resampled, [tail, 100 - tail])
+    return 100 * correct.mean(), low, high
+    ### END SOLUTION
+
+
+check("09.bootstrap_interval", bootstrap_interval)
+
+
+# %% [markdown]
+# ### Exercise `09.group_average` · predict · 5 min
+# Predict Table 1's Audio Avg: 1,000 Counting questions at 80%, 500 Comparative at 60%.
+
+
+# %%
+def answer():
+    """Your prediction."""
+    ### BEGIN SOLUTION
+    return 100 * (800 + 300) / 1500  # Table 1's Avg pools the questions
+    ### END SOLUTION
+
+
+check("09.group_average", answer)
+
+
+# %% [markdown]
+# ### Exercise `09.question_only` · experiment · 30 min
+# Experiment: change one setting of the question-only baseline and explain the change.
+
+
+# %%
+def answer():
+    """Your measurement, as a dict."""
+    ### BEGIN SOLUTION
+    longer = QuestionOnly(data.question_vocab, data.answer_vocab, epochs=2 * SIZES.baseline_epochs,
+                          device=DEVICE).fit(data.records["train"])
+    before = overall["question only"]
+    after = accuracy_table(test, longer.predict(test), name="question only, longer")[("Overall", "Avg")].iloc[0]
+    return dict(setting="epochs", value=2 * SIZES.baseline_epochs, before=before, after=after, explanation=(
+        f"Twice the epochs moved the question-only baseline from {before:.1f}% to {after:.1f}%. It reads the "
+        "filled-in words (which instrument, which side), which the answer prior cannot, so it sits at or above "
+        "the prior; longer training fits each question's answer statistics more tightly, which can help or "
+        "overfit. The gap between it and SaSR-Net is what the video adds."))
+    ### END SOLUTION
+
+
+check("09.question_only", answer)

@@ -55,13 +55,12 @@ from IPython.display import display
 from sasr_lite.device import pick_device
 from sasr_lite.evaluate import evaluate_split
 from sasr_lite.model import build_model
-from sasr_lite.notebook_utils import Run, check_trained_on, load_or_train_many, notebook_data, run_root, sizes
+from sasr_lite.notebook_utils import ablation_run, check_trained_on, load_or_train_many, notebook_data, run_root, sizes
 from sasr_lite.data.loading import load_data
 
 DEVICE = pick_device()
 SIZES = sizes(SCALE)
 data = load_data(notebook_data(SIZES, DATA), splits=("train", "val", "test"))
-RUNS = run_root(SIZES, data) / "ablations"
 print("scale:", SIZES.scale, "| device:", DEVICE, "| data:", data.root)
 
 # %% [markdown]
@@ -114,10 +113,7 @@ reuse_lesson = ablation.trajectory() == SIZES.train.trajectory() and ablation.ep
 runs = {}
 for name, switches in VARIANTS.items():
     for seed in SIZES.ablation_seeds:
-        folder = RUNS / name.replace(", ", "+").replace(" ", "_") / f"seed{seed}"
-        if reuse_lesson and not switches and seed == SIZES.train.seed:
-            folder = run_root(SIZES, data) / "sasr"  # notebook 08's model
-        runs[name, seed] = Run(folder, SIZES.model.replace(**switches), ablation.replace(seed=seed))
+        runs[name, seed] = ablation_run(SIZES, data, name, seed, switches)
 print(f"{len(runs)} runs: {len(VARIANTS)} variants x {len(SIZES.ablation_seeds)} seeds; "
       f"{ablation.epochs} epochs each" + ("; seed 0 of the full model is notebook 08's" if reuse_lesson else ""))
 models = dict(zip(runs, load_or_train_many(list(runs.values()), data)))
@@ -209,3 +205,90 @@ plt.show()
 # Reading it honestly: a difference whose interval contains 0, or that is smaller than the spread
 # of the dots, is not a result. The paper reports single numbers without seeds or intervals; a
 # reproduction should report both.
+
+
+# %% [markdown]
+# ## Exercises
+# Each exercise has an id, a kind and an estimate of the minutes it takes. *Implement*: write the
+# function's body; *predict*: work the number out before you run anything, then return it;
+# *experiment*: change one setting, measure, and explain what changed. `check(id, answer)` grades an
+# answer, prints PASS or FAIL with a hint, and never stops the notebook; `sasr_lite.labs.exercises()`
+# lists them all. The solutions sit between `### BEGIN SOLUTION` and `### END SOLUTION`: `make
+# student` writes copies of the notebooks without them (see the README's "Course labs").
+
+
+# %%
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sasr_lite.evaluate import bootstrap_indices
+
+from sasr_lite.labs import check
+
+
+# %% [markdown]
+# ### Exercise `10.paired_bootstrap` · implement · 20 min
+# Write the paired bootstrap of an accuracy difference between two runs.
+
+
+# %%
+def paired_bootstrap(correct_a: np.ndarray, correct_b: np.ndarray, n_boot: int = 1000, seed: int = 0,
+                     level: float = 0.95):
+    """The overall accuracy difference A - B of two runs on the same N questions, in percentage
+    points, with a paired percentile-bootstrap interval.
+
+    correct_a, correct_b [N] bool -> (delta, low, high). Draw the resamples with
+    sasr_lite.evaluate.bootstrap_indices(N, n_boot, seed) and apply each one to *both* runs
+    (paired: the questions' shared difficulty cancels); keep the central `level` share of the
+    resampled differences.
+    """
+    ### BEGIN SOLUTION
+    draws = bootstrap_indices(len(correct_a), n_boot, seed)  # the same questions for both runs
+    differences = 100 * (correct_a[draws].mean(axis=1) - correct_b[draws].mean(axis=1))
+    tail = 50 * (1 - level)
+    low, high = np.percentile(differences, [tail, 100 - tail])
+    return 100 * (correct_a.mean() - correct_b.mean()), low, high
+    ### END SOLUTION
+
+
+check("10.paired_bootstrap", paired_bootstrap)
+
+
+# %% [markdown]
+# ### Exercise `10.ablated_attention` · predict · 5 min
+# Predict each spatial weight of a model built with use_spatial=False (P = 196).
+
+
+# %%
+def answer():
+    """Your prediction."""
+    ### BEGIN SOLUTION
+    return 1 / 196  # uniform over the 14 x 14 cells
+    ### END SOLUTION
+
+
+check("10.ablated_attention", answer)
+
+
+# %% [markdown]
+# ### Exercise `10.ablation` · experiment · 45 min
+# Experiment: switch one block off at lesson scale and explain the measured change.
+
+
+# %%
+def answer():
+    """Your measurement, as a dict."""
+    ### BEGIN SOLUTION
+    full = results.loc[results["variant"] == "full model", "overall"].mean()
+    ablated = results.loc[results["variant"] == "no SaSR", "overall"].mean()
+    return dict(setting="use_sasr", value=False, before=full, after=ablated, explanation=(
+        f"Switching SaSR off moved the mean over seeds from {full:.1f}% to {ablated:.1f}%. Without it the tokens "
+        "never read the segments, so the features carry no source-aware summary and L_source only trains the "
+        "presence heads; the paired interval in the table above says whether this test set can see the "
+        "difference, and the paper's implied change is printed beside it."))
+    ### END SOLUTION
+
+
+check("10.ablation", answer)

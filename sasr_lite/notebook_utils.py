@@ -235,6 +235,27 @@ class Run:
     train: TrainConfig
 
 
+def ablation_run(sizes: NotebookSizes, data, name: str, seed: int, model_changes: dict | None = None,
+                 train_changes: dict | None = None) -> Run:
+    """Notebook 10's run of the variant ``name`` (SaSRConfig ``model_changes``, TrainConfig
+    ``train_changes``) with ``seed``, on ``sizes.ablation``'s schedule: the exercises of other
+    notebooks ask for the same runs, so each trains once. When that schedule is the lesson model's
+    (the paper scale), the unchanged model is notebook 08's."""
+    train = sizes.ablation.replace(device=str(pick_device()), seed=seed, **(train_changes or {}))
+    same_schedule = train.trajectory() == sizes.train.trajectory() and train.epochs == sizes.train.epochs
+    if same_schedule and not model_changes:  # at the paper scale: notebook 08's model itself
+        return Run(run_root(sizes, data) / "sasr", sizes.model, train)
+    folder = run_root(sizes, data) / "ablations" / name.replace(", ", "+").replace(" ", "_") / f"seed{seed}"
+    return Run(folder, sizes.model.replace(**(model_changes or {})), train)
+
+
+def overall_test_accuracy(model, data, name: str = "model") -> float:
+    """Overall test accuracy (%) of ``model`` on ``data`` (a `TrainData` with the test split)."""
+    from sasr_lite.evaluate import evaluate_split
+
+    return float(evaluate_split(model, data, "test", name=name, grade=False).table[("Overall", "Avg")].iloc[0])
+
+
 def _train_in_subprocess(root: Path, store: Path, run: Run) -> float:
     """Train ``run`` in this (spawned) process on one thread; returns the seconds it took."""
     import time

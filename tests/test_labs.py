@@ -509,3 +509,15 @@ def test_an_experiment_value_must_fit_its_setting(capsys):
     assert not passed and "does not fit use_spatial (it takes True or False)" in out
     passed, out = grade(capsys, "05.spatial_rule", experiment("spatial_norm", "cosine"))
     assert not passed and "'l2' or 'none'" in out
+
+
+def test_a_predict_or_experiment_answer_may_be_a_function_and_an_unfinished_one_fails_gracefully(capsys):
+    passed, out = grade(capsys, "05.match_loss_chance", lambda: 2 * math.log(2))
+    assert passed and out.startswith("PASS")
+
+    def unfinished():
+        raise NotImplementedError()
+
+    for exercise_id in ("05.match_loss_chance", "10.ablation"):
+        passed, out = grade(capsys, exercise_id, unfinished)
+        assert not passed and "FAIL" in out and "your answer function raised NotImplementedError" in out

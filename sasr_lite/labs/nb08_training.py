@@ -68,9 +68,9 @@ EXERCISES = [
                 wrong=_step_slips, rel_tol=0.0),
     ),
     Exercise(
-        "08.learning_rate", "Experiment: change one training setting at lesson scale and explain the curves.", 40,
+        "08.learning_rate", "Experiment: change one training setting at lesson scale and explain the change.", 40,
         Experiment({"lr": POSITIVE, "epochs": COUNT, "batch_size": COUNT, "step_size": COUNT, "gamma": FRACTION},
-                   measure="validation accuracy (%)",
+                   measure="test accuracy (%)",
                    mention="what the loss curves did (faster or slower fall, a plateau, divergence), not only the "
                            "final accuracy; that the lesson schedule is already short, so fewer effective updates "
                            "(smaller lr, larger batches) can leave the model undertrained; that L_match leaving "

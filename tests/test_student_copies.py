@@ -1,0 +1,69 @@
+"""`make student`: every notebook without its solutions runs top to bottom, each exercise failing gracefully."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from sasr_lite.labs import exercises
+from sasr_lite.labs.student import BEGIN, END, STUB, clear_solutions, student_copies
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def _sources(nb) -> str:
+    """The code of every code cell (the markdown may name the markers)."""
+    return "\n".join(cell.source for cell in nb.cells if cell.cell_type == "code")
+
+
+def test_a_solution_region_becomes_an_indented_stub_and_bad_markers_are_named():
+    source = f"def f(x):\n    \"\"\"doc\"\"\"\n    {BEGIN}\n    y = x + 1\n    return y\n    {END}\n\ncheck('a', f)"
+    assert clear_solutions(source) == f"def f(x):\n    \"\"\"doc\"\"\"\n    {STUB}\n\ncheck('a', f)"
+    with pytest.raises(ValueError, match=f"cell 3: {BEGIN} without an {END}"):
+        clear_solutions(f"{BEGIN}\nx = 1", where="cell 3")
+    with pytest.raises(ValueError, match=f"{END} without a {BEGIN}"):
+        clear_solutions(f"x = 1\n{END}")
+
+
+@pytest.fixture(scope="module")
+def copies(tmp_path_factory):
+    out = tmp_path_factory.mktemp("student")
+    return out, student_copies(NOTEBOOKS, out)
+
+
+def test_copies_keep_every_cell_but_the_solutions_and_outputs(copies):
+    out, written = copies
+    assert [p.name for p in written] == sorted(p.name for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    solved_regions = 0
+    for path in written:
+        solved = nbformat.read(NOTEBOOKS / path.name, as_version=4)
+        student = nbformat.read(path, as_version=4)
+        assert len(student.cells) == len(solved.cells)
+        assert BEGIN not in _sources(student) and END not in _sources(student)
+        assert all(not cell.get("outputs") for cell in student.cells if cell.cell_type == "code")
+        regions = _sources(solved).count(BEGIN)
+        assert _sources(student).count(STUB) == regions, path.name
+        solved_regions += regions
+    assert solved_regions == len(exercises()), "every exercise has exactly one solution region"
+
+
+@pytest.mark.slow
+def test_student_copies_run_top_to_bottom_and_every_exercise_fails_gracefully(copies, monkeypatch):
+    from sasr_lite.execute_notebooks import execute
+
+    out, written = copies
+    monkeypatch.setenv("SASR_LITE_SCALE", "test")
+    table = exercises()
+    for path in written:
+        execute(path, timeout=600, scale="test")  # raises CellExecutionError if any cell fails
+        nb = nbformat.read(path, as_version=4)
+        printed = "\n".join("".join(o.get("text", "")) for c in nb.cells for o in c.get("outputs", []))
+        number = path.name[:2]
+        expected = set(table.loc[table["notebook"].str.startswith(number), "id"])
+        failed = set(re.findall(r"^FAIL (\d\d\.[a-z_]+)", printed, flags=re.M))
+        assert failed == expected, (path.name, expected - failed)
+        assert not re.search(r"^PASS", printed, flags=re.M), f"{path.name}: an exercise passed without its solution"
