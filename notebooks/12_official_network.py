@@ -58,7 +58,8 @@ print("scale:", SIZES.scale, "| device:", DEVICE)
 # ## Parameters: 65,117,283 and where they sit
 # At the paper's sizes (93 question words, 42 answers, D = 512). The official model holds an
 # ImageNet ResNet-18 that its forward never runs (the features are extracted beforehand);
-# the paper's count includes it. `build_model` leaves it out, since it only costs memory.
+# the paper's count includes it, and so does the model `build_model` returns (the ResNet gets no
+# gradient, so it costs memory, not optimiser state).
 
 # %%
 # NBVAL_CHECK_OUTPUT

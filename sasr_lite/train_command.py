@@ -21,6 +21,7 @@ checks as flags, and keeps the Python field names as flag names.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import fields
 from pathlib import Path
 
@@ -57,13 +58,31 @@ def _underscored(arg: str) -> str:
     return "--" + name.replace("-", "_") + eq + value
 
 
+def _model_pairs(argv: list[str]) -> list[str]:
+    """``--model arch=official`` -> ``--model.arch official`` (the KEY=VALUE form of earlier
+    versions, still handy for one field); ``--model FILE`` keeps meaning a model config file."""
+    out, i = [], 0
+    while i < len(argv):
+        arg = argv[i]
+        value = arg[len("--model="):] if arg.startswith("--model=") else argv[i + 1] if (
+            arg == "--model" and i + 1 < len(argv)) else None
+        if value is not None and re.fullmatch(r"\w+=.*", value):
+            key, setting = value.split("=", 1)
+            out += [f"--model.{key}", setting]
+            i += 1 if arg.startswith("--model=") else 2
+            continue
+        out.append(arg)
+        i += 1
+    return out
+
+
 def parse(argv: list[str], prog: str = "sasr-lite train", description: str | None = None) -> Namespace:
     """Parse ``argv``; the result has ``model_config`` (SaSRConfig) and ``train_config`` (TrainConfig).
 
     A bad value raises ValueError with one line naming the flag or key (the CLI prints it).
     """
     parser = train_parser(prog, description)
-    argv = [_underscored(arg) for arg in argv]
+    argv = _model_pairs([_underscored(arg) for arg in argv])
     if "--tiny" in argv:
         parser.set_defaults({f"model.{k}": v for k, v in SaSRConfig.tiny().to_dict().items()})
     try:

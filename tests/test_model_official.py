@@ -241,3 +241,11 @@ def test_a_file_is_named_in_the_error_and_the_resnet_is_skipped_without_one(tmp_
     path.write_bytes(b"not a checkpoint")
     with pytest.raises(ValueError, match=rf"^{re.escape(str(path))}: cannot be read"):
         load_official_state_dict(tiny, path)
+
+
+def test_build_model_gives_the_official_network_with_the_papers_count():
+    from sasr_lite.model import build_model
+
+    model = build_model(SaSRConfig(arch="official"))
+    assert isinstance(model, OfficialSaSRNet)
+    assert sum(p.numel() for p in model.parameters()) == 65_117_283

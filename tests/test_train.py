@@ -79,6 +79,8 @@ def test_config_file_and_flags_override_the_papers_recipe(tmp_path):
     assert tiny == SaSRConfig.tiny(d_model=48)  # --tiny sets the defaults, flags still win
     dashed = parse(["data", "--max-batches", "3", "--batch-size=4"]).train_config  # as the other commands spell flags
     assert (dashed.max_batches, dashed.batch_size) == (3, 4)
+    pairs = parse(["data", "--model", "arch=official", "--model=d_model=256", "--model.word_dim", "64"]).model_config
+    assert (pairs.arch, pairs.d_model, pairs.word_dim) == ("official", 256, 64)  # --model KEY=VALUE still works
     bad = tmp_path / "bad.json"
     bad.write_text('{"epoch": 3}')
     with pytest.raises(ValueError, match="'epoch' is not accepted"):
@@ -150,7 +152,7 @@ def test_python_dash_m_sasr_lite_train_trains(tiny, tmp_path):
 def test_the_official_network_trains_and_evaluates_through_the_same_commands(tiny, tmp_path, capsys):
     """`--model.arch official` picks the ported official network everywhere: train, checkpoint, eval."""
     out = tmp_path / "official"
-    assert cli.main(["train", str(tiny.root), "--out", str(out), "--tiny", "--model.arch", "official",
+    assert cli.main(["train", str(tiny.root), "--out", str(out), "--tiny", "--model", "arch=official",
                      "--model.d_model", "512", "--epochs", "1", "--batch_size", "4", "--max_batches", "2",
                      "--progress", "false", "--tensorboard", "false", "--num_threads", "1"]) == 0
     ckpt = load_checkpoint(out / "checkpoint.pt")

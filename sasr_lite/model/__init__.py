@@ -17,14 +17,15 @@ from sasr_lite.model.temporal import TemporalAttention
 
 def build_model(config: SaSRConfig) -> nn.Module:
     """The network ``config.arch`` names: "paper" -> `SaSRNet`, "official" -> `OfficialSaSRNet`
-    (without the ResNet-18 the official model holds but never runs: 53.4M parameters, not 65.1M).
+    (65,117,283 parameters at the paper's sizes, as the paper counts them: the ResNet-18 it holds but
+    never runs included; it gets no gradient, so it costs memory, not optimiser state).
 
     Both take the same inputs and return `SaSROutput`; train, evaluate, bench, the probe, the demo
     and the notebooks build models only through here."""
     if config.arch == "official":
         from sasr_lite.model.official import OfficialSaSRNet  # imported when asked for
 
-        return OfficialSaSRNet(config, with_resnet=False)
+        return OfficialSaSRNet(config)
     return SaSRNet(config)
 
 
