@@ -65,3 +65,15 @@ def test_12_shows_both_networks_trained_with_every_seed_and_their_difference():
                for t in texts), "notebook 12 shows no difference with an interval"
     bad = [t for t in texts if re.search(r"\bNaN\b|\bnan\b", t)]
     assert not bad, f"notebook 12 has NaN in its outputs: {bad[0][:300]}"
+
+
+def test_every_exercise_passes_with_its_solution_in_the_committed_notebooks():
+    from sasr_lite.labs import exercises
+
+    passed, failed = set(), set()
+    for path in PATHS:
+        text = "\n".join(_outputs(nbformat.read(path, as_version=4)))
+        passed |= set(re.findall(r"^PASS (\d\d\.[a-z_]+):", text, flags=re.M))
+        failed |= set(re.findall(r"^FAIL (\d\d\.[a-z_]+):", text, flags=re.M))
+    assert not failed, f"exercises failing with their solutions: {sorted(failed)}"
+    assert passed == set(exercises()["id"])
