@@ -38,14 +38,7 @@ class QuestionEncoder(nn.Module):
         The LSTM's packing needs the lengths on the host; `BatchLoader` gives them with each batch
         (``question_len``), so a GPU step need not wait to copy them back from the device.
         """
-        check_shape("question", question, ("B", "L"), {})
-        if question.is_floating_point() or question.is_complex():
-            raise ValueError(f"question must hold integer word indices, got dtype {question.dtype}")
-        vocab = self.embedding.num_embeddings
-        if reads_values(question) and (question.min() < 0 or question.max() >= vocab):
-            raise ValueError(
-                f"question indices must lie in [0, {vocab}), got [{int(question.min())}, {int(question.max())}]"
-            )
+        self.check_words(question)
         # (3.1) word embeddings read by an LSTM; the question is its final state after the last
         # word that is not <pad> (packing skips the padding instead of reading it)
         words = torch.tanh(self.embedding(question))  # [B, L, word_dim]
@@ -58,6 +51,18 @@ class QuestionEncoder(nn.Module):
         _, (h_n, c_n) = self.lstm(packed)  # each [1, B, D]
         state = torch.cat([h_n[-1], c_n[-1]], dim=-1)  # [B, 2D]
         return self.fc(torch.tanh(state))  # [B, D]
+
+
+    def check_words(self, question: torch.Tensor) -> None:
+        """Refuse anything but [B, L] integer word indices inside the vocabulary."""
+        check_shape("question", question, ("B", "L"), {})
+        if question.is_floating_point() or question.is_complex():
+            raise ValueError(f"question must hold integer word indices, got dtype {question.dtype}")
+        vocab = self.embedding.num_embeddings
+        if reads_values(question) and (question.min() < 0 or question.max() >= vocab):
+            raise ValueError(
+                f"question indices must lie in [0, {vocab}), got [{int(question.min())}, {int(question.max())}]"
+            )
 
 
 class AudioProjection(nn.Module):

@@ -12,7 +12,7 @@ import torchvision
 from torch import nn
 
 from sasr_lite.model.encoders import QuestionEncoder
-from sasr_lite.model.shapes import check_float, check_shape, reads_values
+from sasr_lite.model.shapes import check_float, check_shape
 
 TEMPORAL_HEADS = 4  # official attn_a / attn_v: nn.MultiheadAttention(512, 4)
 TEMPORAL_DROPOUT = 0.1  # official dropout of those attentions and of dropout1-4 after them
@@ -24,14 +24,7 @@ class PaddedQuestionEncoder(QuestionEncoder):
 
     def forward(self, question: torch.Tensor) -> torch.Tensor:
         """question [B, L] word indices -> q [B, D]."""
-        check_shape("question", question, ("B", "L"), {})
-        if question.is_floating_point() or question.is_complex():
-            raise ValueError(f"question must hold integer word indices, got dtype {question.dtype}")
-        vocab = self.embedding.num_embeddings
-        if reads_values(question) and (question.min() < 0 or question.max() >= vocab):
-            raise ValueError(
-                f"question indices must lie in [0, {vocab}), got [{int(question.min())}, {int(question.max())}]"
-            )
+        self.check_words(question)
         # (3.1) q = FC(tanh([h_L; c_L])), the LSTM's state after the last position, padding or not
         words = torch.tanh(self.embedding(question))  # [B, L, word_dim]
         _, (h_n, c_n) = self.lstm(words)  # each [1, B, D]
