@@ -170,7 +170,7 @@ def test_a_training_step_reads_no_tensor_value_on_the_host_when_value_checks_are
         def refuse(*args, _name=name, **kwargs):
             raise AssertionError(f"host read: Tensor.{_name}")
         monkeypatch.setattr(torch.Tensor, name, refuse)
-    for module in ("sasr_lite.model.sasrnet", "sasr_lite.model.encoders", "sasr_lite.losses"):
+    for module in ("sasr_lite.model.shapes", "sasr_lite.model.encoders", "sasr_lite.losses"):
         monkeypatch.setattr(f"{module}.reads_values", lambda t: False)
     losses = sasr_losses(model(**x, question_len=lengths), answer, sources, model.config)
     losses["total"].backward()

@@ -11,7 +11,7 @@ from sasr_lite.config import SaSRConfig
 from sasr_lite.model.answer import AnswerHead
 from sasr_lite.model.encoders import AudioProjection, QuestionEncoder, VisualProjection
 from sasr_lite.model.sasr import SaSRBlock, SaSRBranch
-from sasr_lite.model.shapes import check_float, check_shape, reads_values
+from sasr_lite.model.shapes import check_model_inputs
 from sasr_lite.model.slt import SourceTokens
 from sasr_lite.model.spatial import MatchHead, SpatialAttention
 from sasr_lite.model.temporal import TemporalAttention
@@ -105,7 +105,7 @@ class SaSRNet(nn.Module):
         inputs. ``question_len`` (words before the padding, on the host) spares a GPU step a copy
         back; None counts them here.
         """
-        self._check_inputs(audio, visual, visual_maps, question, visual_maps_neg, video_of, visual_neg)
+        check_model_inputs(self.config, audio, visual, visual_maps, question, visual_maps_neg, video_of, visual_neg)
         # (3.1) q, f_a^r, f_v^r
         q = self.question_encoder(question, question_len)  # [B, D]
         f_a_r = self.audio_proj(audio)  # [B, T, D]
@@ -181,29 +181,3 @@ class SaSRNet(nn.Module):
         f_v_g, _, _ = self._semantics(self.sasr.visual, f_v_s, tokens_v)
         f_v_sa, spatial_attn = self.spatial(f_a_g, f_v_g, visual_maps_neg)
         return self.match_head(f_a_g, f_v_sa), spatial_attn
-
-    def _check_inputs(self, audio, visual, visual_maps, question, visual_maps_neg, video_of, visual_neg) -> None:
-        c = self.config
-        sizes: dict[str, int] = {}
-        V = "B" if video_of is None else "V"  # one video row per question unless video_of says otherwise
-        check_shape("audio", audio, (V, "T", c.audio_dim), sizes)
-        check_shape("visual", visual, (V, "T", c.visual_dim), sizes)
-        check_shape("visual_maps", visual_maps, (V, "T", "P", c.visual_dim), sizes)
-        check_shape("question", question, ("B", "L"), sizes)
-        if video_of is not None:
-            check_shape("video_of", video_of, ("B",), sizes)
-            if video_of.is_floating_point() or video_of.dtype == torch.bool:
-                raise ValueError(f"video_of must hold integer video rows, got dtype {video_of.dtype}")
-            if reads_values(video_of) and (video_of.min() < 0 or video_of.max() >= sizes["V"]):
-                raise ValueError(f"video_of must index the {sizes['V']} video rows, got values in "
-                                 f"[{int(video_of.min())}, {int(video_of.max())}]")
-        if visual_maps_neg is not None:
-            check_shape("visual_maps_neg", visual_maps_neg, (V, "T", "P", c.visual_dim), sizes)
-            check_float("visual_maps_neg", visual_maps_neg)
-        if visual_neg is not None:
-            if visual_maps_neg is None:
-                raise ValueError("visual_neg was given without visual_maps_neg (the negatives' maps)")
-            check_shape("visual_neg", visual_neg, (V, "T", c.visual_dim), sizes)
-            check_float("visual_neg", visual_neg)
-        for name, x in (("audio", audio), ("visual", visual), ("visual_maps", visual_maps)):
-            check_float(name, x)

@@ -52,3 +52,33 @@ def check_shape(name: str, x: object, dims: tuple[str | int, ...], sizes: dict[s
 def check_float(name: str, x: torch.Tensor) -> None:
     if not x.is_floating_point():
         raise ValueError(f"{name} must be a floating-point tensor, got dtype {x.dtype}")
+
+
+def check_model_inputs(config, audio, visual, visual_maps, question, visual_maps_neg=None, video_of=None,
+                       visual_neg=None, segments: str | int = "T") -> None:
+    """The checks both networks (`SaSRNet`, `OfficialSaSRNet`) run on their forward's inputs, laid
+    out as that forward's docstring says; ``segments`` is "T" (any length) or a fixed T."""
+    sizes: dict[str, int] = {}
+    V = "B" if video_of is None else "V"  # one video row per question unless video_of says otherwise
+    T = segments
+    check_shape("audio", audio, (V, T, config.audio_dim), sizes)
+    check_shape("visual", visual, (V, T, config.visual_dim), sizes)
+    check_shape("visual_maps", visual_maps, (V, T, "P", config.visual_dim), sizes)
+    check_shape("question", question, ("B", "L"), sizes)
+    if video_of is not None:
+        check_shape("video_of", video_of, ("B",), sizes)
+        if video_of.is_floating_point() or video_of.dtype == torch.bool:
+            raise ValueError(f"video_of must hold integer video rows, got dtype {video_of.dtype}")
+        if reads_values(video_of) and (video_of.min() < 0 or video_of.max() >= sizes["V"]):
+            raise ValueError(f"video_of must index the {sizes['V']} video rows, got values in "
+                             f"[{int(video_of.min())}, {int(video_of.max())}]")
+    if visual_maps_neg is not None:
+        check_shape("visual_maps_neg", visual_maps_neg, (V, T, "P", config.visual_dim), sizes)
+        check_float("visual_maps_neg", visual_maps_neg)
+    if visual_neg is not None:
+        if visual_maps_neg is None:
+            raise ValueError("visual_neg was given without visual_maps_neg (the negatives' maps)")
+        check_shape("visual_neg", visual_neg, (V, T, config.visual_dim), sizes)
+        check_float("visual_neg", visual_neg)
+    for name, x in (("audio", audio), ("visual", visual), ("visual_maps", visual_maps)):
+        check_float(name, x)

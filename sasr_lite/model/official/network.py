@@ -21,7 +21,7 @@ from sasr_lite.model.official.blocks import (
 )
 from sasr_lite.model.official.source import SourceAwareModule
 from sasr_lite.model.sasrnet import SaSROutput
-from sasr_lite.model.shapes import check_float, check_shape, reads_values
+from sasr_lite.model.shapes import check_model_inputs
 from sasr_lite.model.spatial import MatchHead
 
 # T: the official audio branch mixes the visual segments with an MLP over exactly 10 rows
@@ -126,7 +126,8 @@ class OfficialSaSRNet(nn.Module):
         None: slt_attn_a, slt_attn_v (three 8-head layers attend over the segments and tokens;
         no one map stands for them).
         """
-        self._check_inputs(audio, visual, visual_maps, question, visual_maps_neg, video_of, visual_neg)
+        check_model_inputs(self.config, audio, visual, visual_maps, question, visual_maps_neg, video_of, visual_neg,
+                           segments=OFFICIAL_SEGMENTS)
         # (3.1) q
         q = self.question_encoder(question)  # [B, D]
         # (3.1-3.4) the official out_match_infer, on the positive and on the negative maps
@@ -180,30 +181,3 @@ class OfficialSaSRNet(nn.Module):
         out["f_v_sa"], out["spatial_attn"] = self.grounding(out["f_a_g"], out["f_v_g"], visual_maps)
         out["match_logits"] = self.match_head(out["f_a_g"], out["f_v_sa"])
         return out
-
-    def _check_inputs(self, audio, visual, visual_maps, question, visual_maps_neg, video_of, visual_neg) -> None:
-        c = self.config
-        sizes: dict[str, int] = {}
-        V = "B" if video_of is None else "V"  # one video row per question unless video_of says otherwise
-        T = OFFICIAL_SEGMENTS
-        check_shape("audio", audio, (V, T, c.audio_dim), sizes)
-        check_shape("visual", visual, (V, T, c.visual_dim), sizes)
-        check_shape("visual_maps", visual_maps, (V, T, "P", c.visual_dim), sizes)
-        check_shape("question", question, ("B", "L"), sizes)
-        if video_of is not None:
-            check_shape("video_of", video_of, ("B",), sizes)
-            if video_of.is_floating_point() or video_of.dtype == torch.bool:
-                raise ValueError(f"video_of must hold integer video rows, got dtype {video_of.dtype}")
-            if reads_values(video_of) and (video_of.min() < 0 or video_of.max() >= sizes["V"]):
-                raise ValueError(f"video_of must index the {sizes['V']} video rows, got values in "
-                                 f"[{int(video_of.min())}, {int(video_of.max())}]")
-        if visual_maps_neg is not None:
-            check_shape("visual_maps_neg", visual_maps_neg, (V, T, "P", c.visual_dim), sizes)
-            check_float("visual_maps_neg", visual_maps_neg)
-        if visual_neg is not None:
-            if visual_maps_neg is None:
-                raise ValueError("visual_neg was given without visual_maps_neg (the negatives' maps)")
-            check_shape("visual_neg", visual_neg, (V, T, c.visual_dim), sizes)
-            check_float("visual_neg", visual_neg)
-        for name, x in (("audio", audio), ("visual", visual), ("visual_maps", visual_maps)):
-            check_float(name, x)
