@@ -41,6 +41,7 @@ def check_field_types(config) -> None:
 
 
 ARCHS = ("paper", "official")
+ANSWER_HEADS = ("closed", "multiple_choice")
 
 
 @dataclass
@@ -56,6 +57,9 @@ class SaSRConfig:
     visual_dim: int = 512  # ResNet-18 channels per map position / pooled vector
     question_vocab_size: int = 93  # the official question vocabulary; ours comes from train
     num_answers: int = 42  # the official answer head; ours comes from train
+    # "closed": a classifier over num_answers train answers (MUSIC-AVQA); "multiple_choice": score
+    # each question's candidates (AVQA-Yang; sasr_lite/model/answer.py, MultipleChoiceHead)
+    answer_head: str = "closed"
     question_len: int = 14  # L: words per question after padding
     word_dim: int = 512  # word-embedding width fed to the question LSTM
     dropout: float = 0.1
@@ -76,6 +80,8 @@ class SaSRConfig:
         check_field_types(self)
         if self.arch not in ARCHS:
             raise ValueError(f"arch must be one of {ARCHS}, got {self.arch!r}")
+        if self.answer_head not in ANSWER_HEADS:
+            raise ValueError(f"answer_head must be one of {ANSWER_HEADS}, got {self.answer_head!r}")
         if self.spatial_norm not in ("l2", "none"):
             raise ValueError(f"spatial_norm must be 'l2' or 'none', got {self.spatial_norm!r}")
         if self.spatial_temperature <= 0:

@@ -6,6 +6,8 @@ right at batch size 1). Accuracy is reported in the layout of the paper's Table 
 {Counting, Comparative, Avg}, Visual {Counting, Location, Avg}, Audio-Visual {Existential,
 Location, Counting, Comparative, Temporal, Avg}, then the overall Avg. A group's Avg is over all
 of its questions (weighted by count, as AVST's test code computes it), not a mean of subtypes.
+On AVQA-Yang the columns are its eight question types and the average (the paper's Table 4
+reports only the average); `table_columns` picks the layout from the records' benchmark.
 
 Also seeded bootstrap intervals (`bootstrap_table`, and `paired_bootstrap` for two runs on the
 same questions), the per-template answer-prior floor (`prior_accuracy`, `prior_warning`), and the
@@ -25,20 +27,22 @@ import pandas as pd
 import torch
 
 from sasr_lite.baselines import AnswerPrior
-from sasr_lite.data.annotations import QARecord, load_annotations
+from sasr_lite.data.annotations import QARecord
 from sasr_lite.data.files import write_json_atomic, write_text_atomic
-from sasr_lite.data.taxonomy import GROUPS, SUBTYPES, TEMPLATES
+from sasr_lite.data.datasets import AVG, OVERALL, Benchmark, benchmark_of
+from sasr_lite.data.music_avqa import BENCHMARK as MUSIC_AVQA
+from sasr_lite.data.taxonomy import TEMPLATES
 from sasr_lite.device import autocast
 from sasr_lite.paper import paper_number
 from sasr_lite.train import NonFiniteError
 
-AVG = "Avg"
-OVERALL = "Overall"
+def columns_of(benchmark: Benchmark) -> pd.MultiIndex:
+    """A benchmark's results-table columns (`Benchmark.table_columns`) as a (group, type) MultiIndex."""
+    return pd.MultiIndex.from_tuples(benchmark.table_columns, names=["group", "type"])
+
+
 # Table 1 columns: each group's subtypes then its Avg, then the overall Avg
-TABLE_COLUMNS = pd.MultiIndex.from_tuples(
-    [c for g in GROUPS for c in [*((g, s) for gg, s in SUBTYPES if gg == g), (g, AVG)]] + [(OVERALL, AVG)],
-    names=["group", "type"],
-)
+TABLE_COLUMNS = columns_of(MUSIC_AVQA)
 
 # Published MUSIC-AVQA test accuracies (DESIGN.md section 4), in percent.
 _SASR_OVERALL = paper_number("full_model_table2")  # Table 2's baseline + its both-blocks gain
@@ -96,7 +100,7 @@ def correctness(records: Sequence[QARecord], predictions: Mapping[int, str] | pd
             "video_id": [r.video_id for r in records],
             "group": [r.group for r in records],
             "subtype": [r.subtype for r in records],
-            "template": [r.template.key for r in records],
+            "template": [r.template_key for r in records],
             "answer": [r.answer for r in records],
             "prediction": [by_id[i] for i in ids],
         }
@@ -106,12 +110,12 @@ def correctness(records: Sequence[QARecord], predictions: Mapping[int, str] | pd
 
 
 # --- Table 1 ------------------------------------------------------------------------------------
-def _column_masks(rows: pd.DataFrame) -> np.ndarray:
+def _column_masks(rows: pd.DataFrame, columns: pd.MultiIndex = TABLE_COLUMNS) -> np.ndarray:
     """[C, N] bool: which of the N ``rows`` (with group and subtype columns) fall in each of the
-    C Table 1 columns, in TABLE_COLUMNS order (the overall Avg holds every row)."""
+    C table ``columns``, in order (a group's Avg holds its rows, the overall Avg every row)."""
     group, subtype = rows["group"].to_numpy(), rows["subtype"].to_numpy()
     masks = []
-    for g, s in TABLE_COLUMNS:
+    for g, s in columns:
         if g == OVERALL:
             masks.append(np.ones(len(rows), dtype=bool))
         elif s == AVG:
@@ -121,10 +125,16 @@ def _column_masks(rows: pd.DataFrame) -> np.ndarray:
     return np.stack(masks)
 
 
-def _table_row(rows: pd.DataFrame, value) -> dict:
-    """``value(frame)`` for each Table 1 column's subset of ``rows``; NaN for an empty subset."""
+def _table_row(rows: pd.DataFrame, value, columns: pd.MultiIndex = TABLE_COLUMNS) -> dict:
+    """``value(frame)`` for each table column's subset of ``rows``; NaN for an empty subset."""
     return {column: value(rows[mask]) if mask.any() else float("nan")
-            for column, mask in zip(TABLE_COLUMNS, _column_masks(rows))}
+            for column, mask in zip(columns, _column_masks(rows, columns))}
+
+
+def table_columns(records: Sequence[QARecord]) -> pd.MultiIndex:
+    """The results-table columns of the benchmark the records come from: MUSIC-AVQA's Table 1, or
+    AVQA-Yang's eight question types and the average."""
+    return columns_of(benchmark_of(records))
 
 
 def accuracy_table(
@@ -133,16 +143,17 @@ def accuracy_table(
     name: str = "model",
     answer_vocab=None,
 ) -> pd.DataFrame:
-    """Accuracy (%) in the paper's Table 1 layout: one row named ``name``, MultiIndex columns.
+    """Accuracy (%) in the benchmark's table layout (`table_columns`: the paper's Table 1 on
+    MUSIC-AVQA): one row named ``name``, MultiIndex columns.
 
     ``predictions`` maps question_id -> predicted answer word (or is a frame with columns
     question_id, prediction). A record whose answer is outside ``answer_vocab`` (when given)
     can never be predicted and counts as wrong; ``table.attrs`` reports how many there were
     (``unknown_answers``) and the question count (``questions``).
     """
-    rows = correctness(records, predictions)
-    table = pd.DataFrame([_table_row(rows, lambda s: 100.0 * s["correct"].mean())], index=[name])
-    table.columns = TABLE_COLUMNS
+    rows, columns = correctness(records, predictions), table_columns(records)
+    table = pd.DataFrame([_table_row(rows, lambda s: 100.0 * s["correct"].mean(), columns)], index=[name])
+    table.columns = columns
     table.attrs["questions"] = len(rows)
     if answer_vocab is not None:
         table.attrs["unknown_answers"] = int(sum(a not in answer_vocab for a in rows["answer"]))
@@ -151,30 +162,47 @@ def accuracy_table(
 
 def question_counts(records: Sequence[QARecord], name: str = "questions") -> pd.DataFrame:
     """How many questions fall in each Table 1 column (same layout, integer counts)."""
-    rows = pd.DataFrame({"group": [r.group for r in records], "subtype": [r.subtype for r in records]})
-    table = pd.DataFrame([_table_row(rows, len)], index=[name]).fillna(0).astype(int)
-    table.columns = TABLE_COLUMNS
+    rows, columns = pd.DataFrame({"group": [r.group for r in records], "subtype": [r.subtype for r in records]}), \
+        table_columns(records)
+    table = pd.DataFrame([_table_row(rows, len, columns)], index=[name]).fillna(0).astype(int)
+    table.columns = columns
     return table
 
 
-def published_table() -> pd.DataFrame:
-    """The published MUSIC-AVQA numbers we know (DESIGN.md section 4), rows named with their release."""
-    table = pd.DataFrame([{c: values.get(c, np.nan) for c in TABLE_COLUMNS} for values in PUBLISHED.values()])
-    table.index = list(PUBLISHED)
-    table.columns = TABLE_COLUMNS
+# Published AVQA-Yang averages (the paper's Table 4: only the average is reported), in percent.
+PUBLISHED_AVQA_YANG = {
+    f"{method} (published, Table 4)": {(OVERALL, AVG): paper_number(key).value}
+    for method, key in (("SaSR-Net", "avqa_yang_avg"), ("HCRN+HAVF", "avqa_yang_hcrn"), ("HGA+HAVF", "avqa_yang_hga"),
+                        ("PSAC+HAVF", "avqa_yang_psac"), ("HME+HAVF", "avqa_yang_hme"),
+                        ("LADNet+HAVF", "avqa_yang_ladnet"))
+}
+
+
+def published_table(benchmark: Benchmark = MUSIC_AVQA) -> pd.DataFrame:
+    """The published numbers we know for ``benchmark`` (DESIGN.md section 4) in its table layout;
+    MUSIC-AVQA's rows are named with their release."""
+    published = PUBLISHED_AVQA_YANG if benchmark.name == "avqa-yang" else PUBLISHED
+    columns = columns_of(benchmark)
+    table = pd.DataFrame([{c: values.get(c, np.nan) for c in columns} for values in published.values()])
+    table.index = list(published)
+    table.columns = columns
     return table
 
 
 def template_table(records: Sequence[QARecord], predictions: Mapping[int, str] | pd.DataFrame) -> pd.DataFrame:
-    """Accuracy (%) per question template, in taxonomy order; templates absent from the split are left out."""
+    """Accuracy (%) per question template (MUSIC-AVQA's 33, in taxonomy order; AVQA-Yang's type and
+    relation pairs); templates absent from the split are left out."""
     rows = correctness(records, predictions)
     stats = rows.groupby("template")["correct"].agg(["size", "sum"])
+    first: dict[str, QARecord] = {}
+    for r in records:
+        first.setdefault(r.template_key, r)
+    text = {t.key: t.text for t in TEMPLATES}
     out = []
-    for t in TEMPLATES:
-        if t.key in stats.index:
-            n, right = stats.loc[t.key]
-            out.append(dict(template=t.key, group=t.group, type=t.subtype, question=t.text,
-                            questions=int(n), correct=int(right), accuracy=100.0 * right / n))
+    for key in sorted(first, key=lambda k: (first[k].template_index, first[k].subtype_index, k)):
+        n, right = stats.loc[key]
+        out.append(dict(template=key, group=first[key].group, type=first[key].subtype, question=text.get(key, key),
+                        questions=int(n), correct=int(right), accuracy=100.0 * right / n))
     return pd.DataFrame(out).set_index("template")
 
 
@@ -264,13 +292,13 @@ def bootstrap_table(
     to `accuracy_table`), "low" and "high" (the central ``level`` interval); columns are
     TABLE_COLUMNS; ``attrs`` hold questions, n_boot, seed and level.
     """
-    rows = correctness(records, predictions)
-    correct, masks = rows["correct"].to_numpy(), _column_masks(rows)
+    rows, columns = correctness(records, predictions), table_columns(records)
+    correct, masks = rows["correct"].to_numpy(), _column_masks(rows, columns)
     point = _column_accuracy(correct, masks, np.ones((1, len(rows)), np.float32))[0]
     draws = _draw_counts(bootstrap_indices(len(rows), n_boot, seed))
     low, high = _percentile_interval(_column_accuracy(correct, masks, draws), level)
     index = pd.MultiIndex.from_product([[name], ["accuracy", "low", "high"]], names=["model", "stat"])
-    table = pd.DataFrame([point, low, high], index=index, columns=TABLE_COLUMNS)
+    table = pd.DataFrame([point, low, high], index=index, columns=columns)
     table.attrs.update(questions=len(rows), n_boot=n_boot, seed=seed, level=level)
     return table
 
@@ -324,7 +352,7 @@ def paired_bootstrap_runs(
     shares = []
     for runs in (runs_a, runs_b):
         rows = [correctness(records, run) for run in runs]  # each in record order
-        masks = _column_masks(rows[0]) if masks is None else masks
+        masks = _column_masks(rows[0], table_columns(records)) if masks is None else masks
         shares.append(np.mean([r["correct"].to_numpy() for r in rows], axis=0))
     a, b = shares
     everyone = np.ones((1, len(a)), np.float32)
@@ -336,7 +364,7 @@ def paired_bootstrap_runs(
         "b": _column_accuracy(b, masks, everyone)[0],
         "low": low,
         "high": high,
-    }, index=TABLE_COLUMNS)
+    }, index=table_columns(records))
     out.insert(3, "delta", out["a"] - out["b"])
     out["excludes_zero"] = (out["low"] > 0) | (out["high"] < 0)
     out.attrs.update(n_boot=n_boot, seed=seed, level=level, runs=(len(runs_a), len(runs_b)))
@@ -382,7 +410,8 @@ def predict(model: torch.nn.Module, batches, answer_vocab, keep_attention: bool 
     for batch in batches:
         with autocast(device):
             output = model(batch["audio"], batch["visual"], batch["visual_maps"], batch["question"],
-                           video_of=batch["video_of"], question_len=batch["question_len"])
+                           video_of=batch["video_of"], question_len=batch["question_len"],
+                           choices=batch.get("choices"), choice_len=batch.get("choice_len"))
         qids = batch["question_id"].cpu().numpy()
         video_rows = batch["video_index"].cpu().numpy()  # [V]
         broken = (~torch.isfinite(output.answer_logits)).any(-1).cpu().numpy()  # [B]
@@ -484,7 +513,8 @@ def evaluate_split(model: torch.nn.Module, data, split: str = "test", name: str 
     from sasr_lite.data.dataset import BatchLoader
 
     device = next(model.parameters()).device
-    grade = data.release == "synthetic" if grade is None else grade
+    # the attention is graded against the scenes of the synthetic MUSIC-AVQA questions
+    grade = data.release == "synthetic" and data.benchmark.name == "music-avqa" if grade is None else grade
     records = data.records[split]
     loader = BatchLoader(data.dataset(split), batch_size, shuffle=False, device=device)
     predictions = predict(model, loader, data.answer_vocab, keep_attention=grade)
@@ -515,7 +545,8 @@ def attention_table(reports: Sequence[EvalReport]) -> pd.DataFrame:
 # --- `sasr-lite eval` -----------------------------------------------------------------------------
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("checkpoint", type=Path, help="a checkpoint.pt / best.pt written by `sasr-lite train`")
-    parser.add_argument("data", type=Path, help="folder with avqa-{split}.json")
+    parser.add_argument("data", type=Path, help="folder with the annotation files (MUSIC-AVQA avqa-{split}.json "
+                        "or AVQA-Yang {split}_qa.json)")
     parser.add_argument("--store", type=Path, default=None, help="folder with the {split}/ feature stores (default DATA/store)")
     parser.add_argument("--split", default="test", help="split to evaluate (default test)")
     parser.add_argument("--out", type=Path, default=None, help="results folder (default: next to the checkpoint, eval/)")
@@ -552,6 +583,9 @@ def run(args: argparse.Namespace) -> int:
     if described["release"] in ("json_update", "original"):  # MUSIC-AVQA: the published numbers beside ours
         table = pd.concat([table.rename(index={args.name: f"{args.name} (ours; {described['release']} release)"}),
                            published_table()])
+    elif data.benchmark.name == "avqa-yang" and report.release != "synthetic":
+        table = pd.concat([table.rename(index={args.name: f"{args.name} (ours; {args.split} split)"}),
+                           published_table(data.benchmark)])
     print(f"{args.split} split: {described['records']} questions, release {report.release} "
           f"(model trained on the {ckpt.release} release); checkpoint {args.checkpoint} (epoch {ckpt.epoch + 1})")
     print(format_table(table))
@@ -567,8 +601,8 @@ def run(args: argparse.Namespace) -> int:
         print(format_table(ci))
         write_text_atomic(out / f"{args.split}_ci.csv", ci.to_csv())
     # the answer prior needs the train split, which this run does not load
-    train_file = args.data / "avqa-train.json"
-    prior = prior_accuracy(load_annotations(train_file), records) if train_file.is_file() else None
+    train_file = data.benchmark.split_path(args.data, "train")
+    prior = prior_accuracy(data.benchmark.load_records(train_file), records) if train_file.is_file() else None
     warning = prior_warning(float(report.table[(OVERALL, AVG)].iloc[0]), prior, args.name)
     if warning:
         print(warning)

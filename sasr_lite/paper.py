@@ -99,6 +99,10 @@ _STATED_NUMBERS = (
     # AVQA-Yang
     _stated("avqa_yang_avg", "89.9", "%", "SaSR-Net's average accuracy on AVQA-Yang",
             "§4.5 Experiments on AVQA Dataset, Table 4 (SaSR-Net row)"),
+    *(_stated(f"avqa_yang_{key}", printed, "%", f"{method}+HAVF's average accuracy on AVQA-Yang (as Table 4 "
+              "reports it)", f"§4.5, Table 4 ({method}+HAVF row)")
+      for key, printed, method in (("hcrn", "89.0", "HCRN"), ("hga", "87.7", "HGA"), ("psac", "87.4", "PSAC"),
+                                   ("hme", "85.0", "HME"), ("ladnet", "84.1", "LADNet"))),
 )
 _STATED = {n.key: n for n in _STATED_NUMBERS}
 

@@ -163,7 +163,8 @@ def _forward_losses(model, batch, model_config: SaSRConfig, negatives: bool, dev
     with autocast(device):
         output = model(batch["audio"], batch["visual"], batch["visual_maps"], batch["question"],
                        batch["visual_maps_neg"] if negatives else None, batch["video_of"],
-                       batch["visual_neg"] if negatives else None, batch["question_len"])
+                       batch["visual_neg"] if negatives else None, batch["question_len"],
+                       batch.get("choices"), batch.get("choice_len"))
         losses = sasr_losses(output, batch["answer"], batch["sources"], model_config)
     return output, losses
 
@@ -176,7 +177,8 @@ def validation_accuracy(model: torch.nn.Module, batches, device: torch.device, w
     for batch in batches:
         with autocast(device):
             logits = model(batch["audio"], batch["visual"], batch["visual_maps"], batch["question"],
-                           video_of=batch["video_of"], question_len=batch["question_len"]).answer_logits
+                           video_of=batch["video_of"], question_len=batch["question_len"],
+                           choices=batch.get("choices"), choice_len=batch.get("choice_len")).answer_logits
         counts[0] += (logits.argmax(-1) == batch["answer"]).sum()
         counts[1] += len(batch["answer"])
         counts[2] += (~torch.isfinite(logits)).any(-1).sum()
@@ -249,8 +251,11 @@ def _train(data: TrainData, model_config: SaSRConfig, config: TrainConfig, out_d
         torch.cuda.set_device(device)
     seed_everything(config.seed)
 
+    # the data decide the vocabulary and answer sizes, and the head: AVQA-Yang's is multiple choice
     model_config = model_config.replace(
-        question_vocab_size=len(data.question_vocab), num_answers=len(data.answer_vocab))
+        question_vocab_size=len(data.question_vocab), num_answers=len(data.answer_vocab),
+        answer_head="multiple_choice" if data.benchmark.answer_format == "multiple_choice" else "closed",
+        question_len=data.benchmark.question_len)
     model = build_model(model_config).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=config.step_size, gamma=config.gamma)

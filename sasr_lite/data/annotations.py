@@ -21,6 +21,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 from sasr_lite.data.taxonomy import PLACEHOLDER_RE, Template, match_template, subtype_index
 from sasr_lite.data.files import read_json
@@ -43,6 +44,7 @@ _QUESTION_MARKS = "?\uff1f"  # ASCII and full-width
 class QARecord:
     """One question about one video, parsed and tokenised."""
 
+    dataset: ClassVar[str] = "music-avqa"  # its `sasr_lite.data.datasets` benchmark
     video_id: str
     question_id: int
     group: str  # "Audio" | "Visual" | "Audio-Visual"
@@ -53,6 +55,14 @@ class QARecord:
     question: str  # placeholders filled, question mark removed
     tokens: tuple[str, ...]  # exactly QUESTION_LEN words, padded with PAD
     answer: str
+
+    @property
+    def template_key(self) -> str:
+        return self.template.key
+
+    @property
+    def template_index(self) -> int:
+        return self.template.index
 
 
 def fill_question(question_content: str, templ_values: Sequence[str] | str) -> str:
@@ -204,7 +214,9 @@ def describe_annotations(path: str | Path, records: Sequence[QARecord] | None = 
     return {
         "path": str(path),
         "split": split,
-        "release": detect_release(len(records), split),
+        # the two MUSIC-AVQA releases are told apart by size; another benchmark's file is "custom"
+        "release": detect_release(len(records), split) if all(r.dataset == "music-avqa" for r in records)
+        else CUSTOM_RELEASE,
         "records": len(records),
         "videos": len({r.video_id for r in records}),
         "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),

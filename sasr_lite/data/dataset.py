@@ -25,7 +25,7 @@ import torch
 from torch.utils.data import Dataset
 
 from sasr_lite.data.annotations import QARecord
-from sasr_lite.data.sources import NUM_CLASSES, weak_source_labels
+from sasr_lite.data.datasets import benchmark_of
 from sasr_lite.data.store import MODALITIES, FeatureStore
 from sasr_lite.data.vocab import UNKNOWN_INDEX, Vocabulary, question_lengths
 from sasr_lite.device import pick_device
@@ -38,6 +38,7 @@ ITEM_KEYS = (
 # keys of a BatchLoader batch: one row per video, then one row per question
 VIDEO_KEYS = ("audio", "visual", "visual_maps", "visual_maps_neg", "visual_neg", "sources", "video_index")
 QUESTION_KEYS = ("question", "answer", "subtype", "template", "question_id", "video_of", "question_len")
+CHOICE_KEYS = ("choices", "choice_len")  # added for multiple-choice benchmarks (AVQA-Yang)
 
 
 def _splitmix64(x: np.ndarray) -> np.ndarray:
@@ -62,12 +63,15 @@ class AVQADataset(Dataset):
 
     An item (`ITEM_KEYS`): ``audio`` [T,128], ``visual`` [T,512], ``visual_maps`` [T,P,512],
     ``visual_maps_neg`` [T,P,512] and ``visual_neg`` [T,512] (the negative video's maps and pooled
-    vectors; all float32); ``question`` [14], ``answer`` (-1 if unknown),
-    ``sources`` [22] float, ``subtype`` (index in taxonomy.SUBTYPES), ``template`` (index in
-    taxonomy.TEMPLATES), ``question_id``, ``video_index`` (row in ``store``).
+    vectors; all float32); ``question`` [L] (14 on MUSIC-AVQA), ``answer`` (-1 if unknown),
+    ``sources`` [C] float (C = 22), ``subtype`` (index in the benchmark's question types),
+    ``template`` (index in taxonomy.TEMPLATES; -1 on AVQA-Yang), ``question_id``, ``video_index``
+    (row in ``store``); on a multiple-choice benchmark also ``choices`` [K, L_c] (the candidates'
+    word indices) and ``choice_len`` [K], with ``answer`` the right candidate's position.
 
-    ``source_labels``: {video_id: float [22]} (e.g. `weak_source_labels(train_records)` or
-    `load_source_labels(file)`); None derives weak labels from ``records`` themselves, which is
+    ``source_labels``: {video_id: float [C]} (e.g. `weak_source_labels(train_records)` or
+    `load_source_labels(file)`); None derives weak labels from ``records`` themselves (by their
+    benchmark's rule, `Benchmark.weak_source_labels`), which is
     the paper's rule for the train split (for val/test they are only a loss target, never an
     input). A record whose video is not in ``store`` raises ValueError listing the first ids,
     or with ``skip_missing=True`` is dropped with a warning giving the count. Answers outside
@@ -116,8 +120,15 @@ class AVQADataset(Dataset):
         self.question_len = question_lengths(torch.from_numpy(self.questions)).numpy()  # [N] words before <pad>
         self.answers = np.array(answer_vocab.encode(r.answer for r in records), dtype=np.int64)
         self.subtypes = np.array([r.subtype_index for r in records], dtype=np.int64)
-        self.templates = np.array([r.template.index for r in records], dtype=np.int64)
+        self.templates = np.array([r.template_index for r in records], dtype=np.int64)  # -1: no templates
         self.question_ids = np.array([r.question_id for r in records], dtype=np.int64)
+        self.benchmark = benchmark_of(records)
+        # multiple choice: each question's candidates, read by the question encoder
+        self.choices = self.choice_len = None
+        if self.benchmark.answer_format == "multiple_choice":
+            self.choices = np.array([[question_vocab.encode(c) for c in r.choice_tokens] for r in records],
+                                    dtype=np.int64)  # [N, K, L_c]
+            self.choice_len = question_lengths(torch.from_numpy(self.choices)).numpy()  # [N, K]
 
         unknown = Counter(r.answer for r, a in zip(records, self.answers) if a == UNKNOWN_INDEX)
         self.num_unknown_answers = sum(unknown.values())
@@ -127,8 +138,9 @@ class AVQADataset(Dataset):
                 f"(e.g. {sorted(unknown)[:5]}); they encode to -1 and count as wrong"
             )
 
-        labels = weak_source_labels(records) if source_labels is None else source_labels
-        self.sources = np.zeros((len(store), NUM_CLASSES), dtype=np.float32)  # [N, 22] by store row
+        labels = self.benchmark.weak_source_labels(records) if source_labels is None else source_labels
+        num_classes = len(self.benchmark.source_classes)
+        self.sources = np.zeros((len(store), num_classes), dtype=np.float32)  # [N, C] by store row
         unlabelled = 0
         for video_id in dict.fromkeys(r.video_id for r in records):
             if video_id in labels:
@@ -177,6 +189,10 @@ class AVQADataset(Dataset):
             "template": torch.tensor(self.templates[i]),
             "question_id": torch.tensor(self.question_ids[i]),
             "video_index": torch.tensor(v),
+            **({} if self.choices is None else {
+                "choices": torch.from_numpy(self.choices[i].copy()),  # [K, L_c]
+                "choice_len": torch.from_numpy(self.choice_len[i].copy()),  # [K]
+            }),
         }
 
 
@@ -298,6 +314,10 @@ class BatchLoader:
             "video_of": long(video_of),  # [B] rows of the video tensors
             # [B] on the host, where the question LSTM's packing needs it (no copy back from a GPU)
             "question_len": torch.from_numpy(ds.question_len[items]),
+            **({} if ds.choices is None else {
+                "choices": long(ds.choices[items]),  # [B, K, L_c]
+                "choice_len": torch.from_numpy(ds.choice_len[items]),  # [B, K] on the host, as question_len
+            }),
         }
 
     def _gather_memmap(self, videos: np.ndarray, neg: np.ndarray) -> dict[str, torch.Tensor]:

@@ -1,6 +1,8 @@
 """One benchmark's annotations, feature stores, vocabularies and weak source labels, opened together.
 
-Layout: ``DATA/avqa-{train,val,test}.json`` and a feature store per split at ``STORE/{split}``
+Layout: the benchmark's annotation file per split (MUSIC-AVQA ``DATA/avqa-{train,val,test}.json``,
+AVQA-Yang ``DATA/{train,val,test}_qa.json``; `sasr_lite.data.datasets` tells them apart) and a
+feature store per split at ``STORE/{split}``
 (default ``STORE = DATA/store``, the synthetic benchmark's layout; for MUSIC-AVQA, the folder
 `sasr-lite build-store` wrote the splits into). Training, evaluation, the demo and the notebooks
 all open data through `load_data`.
@@ -9,14 +11,14 @@ all open data through `load_data`.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from sasr_lite.data.annotations import QARecord, describe_annotations, load_annotations
+from sasr_lite.data.annotations import QARecord, describe_annotations
+from sasr_lite.data.datasets import Benchmark, detect_benchmark, get_benchmark
 from sasr_lite.data.dataset import AVQADataset
-from sasr_lite.data.sources import weak_source_labels
 from sasr_lite.data.store import FeatureStore
 from sasr_lite.data.vocab import Vocabulary, build_vocabularies
 
@@ -33,6 +35,7 @@ class TrainData:
     source_labels: dict[str, np.ndarray]  # weak labels from the train split only
     annotations: dict[str, dict]  # split -> describe_annotations(...) (release, sha256, counts)
     release: str  # "json_update", "original", "synthetic" or "custom"
+    benchmark: Benchmark = field(default_factory=lambda: get_benchmark("music-avqa"))
 
     def dataset(self, split: str, seed: int = 0) -> AVQADataset:
         if split not in self.records:
@@ -52,8 +55,12 @@ def load_data(
     splits: tuple[str, ...] = ("train", "val"),
     vocabularies: dict[str, list[str]] | None = None,
     required: tuple[str, ...] = (),
+    dataset: str | None = None,
 ) -> TrainData:
-    """Read ``annotation_dir/avqa-{split}.json`` and open ``store_dir/{split}`` for each split.
+    """Read each split's annotation file in ``annotation_dir`` and open ``store_dir/{split}``.
+
+    ``dataset`` ("music-avqa", "avqa-yang") names the benchmark; None detects it from the files
+    (`datasets.detect_benchmark`).
 
     Vocabularies and weak source labels come from the train split (or ``vocabularies`` from a
     checkpoint, when train is not loaded). A missing optional split ("val", "test") is skipped
@@ -64,18 +71,19 @@ def load_data(
     store_root = Path(store_dir) if store_dir is not None else root / "store"
     if not root.is_dir():
         raise FileNotFoundError(f"annotation folder not found: {root}")
+    benchmark = detect_benchmark(root) if dataset is None else get_benchmark(dataset)
     records, stores, described = {}, {}, {}
     for split in splits:
-        path = root / f"avqa-{split}.json"
+        path = benchmark.split_path(root, split)
         if not path.is_file():
             if split == "train" and vocabularies is None:
                 raise FileNotFoundError(f"training needs {path}")
             if split in required:
-                found = sorted(p.name for p in root.glob("avqa-*.json")) or "none"
+                found = sorted(p.name for p in root.glob(benchmark.split_file("*"))) or "none"
                 raise FileNotFoundError(f"no {path.name} in {root} for the {split!r} split (annotation files there: {found})")
             warnings.warn(f"{path} not found; the {split} split is skipped")
             continue
-        records[split] = load_annotations(path)
+        records[split] = benchmark.load_records(path)
         described[split] = describe_annotations(path, records[split])
         stores[split] = FeatureStore.open(store_root / split)
     if vocabularies is not None:
@@ -83,7 +91,7 @@ def load_data(
         answer_vocab = Vocabulary(vocabularies["answer"])
     else:
         question_vocab, answer_vocab = build_vocabularies(records["train"])
-    labels = weak_source_labels(records["train"]) if "train" in records else {}
+    labels = benchmark.weak_source_labels(records["train"]) if "train" in records else {}
     release = "synthetic" if (root / "synth.json").is_file() else next(
         (d["release"] for d in described.values()), "custom")
-    return TrainData(root, records, stores, question_vocab, answer_vocab, labels, described, release)
+    return TrainData(root, records, stores, question_vocab, answer_vocab, labels, described, release, benchmark)

@@ -86,10 +86,17 @@ class Vocabulary:
 
 
 def build_vocabularies(train_records: Sequence[QARecord]) -> tuple[Vocabulary, Vocabulary]:
-    """(question vocabulary, answer vocabulary) from the train split's records."""
+    """(question vocabulary, answer vocabulary) from the train split's records.
+
+    The question vocabulary also holds the words of multiple-choice candidates (the question
+    encoder reads them too); the answer vocabulary is the benchmark's (`Benchmark.answer_words`):
+    MUSIC-AVQA's train answers, or AVQA-Yang's four candidate positions."""
+    from sasr_lite.data.datasets import benchmark_of
+
     if not train_records:
         raise ValueError("cannot build vocabularies from an empty list of records")
-    words = {w for r in train_records for w in r.tokens} - {PAD, UNK}
-    question_vocab = Vocabulary([PAD, UNK, *sorted(words)], unk=UNK)
-    answer_vocab = Vocabulary(sorted({r.answer for r in train_records}))
+    words = {w for r in train_records for w in r.tokens}
+    words |= {w for r in train_records for choice in getattr(r, "choice_tokens", ()) for w in choice}
+    question_vocab = Vocabulary([PAD, UNK, *sorted(words - {PAD, UNK})], unk=UNK)
+    answer_vocab = Vocabulary(benchmark_of(train_records).answer_words(train_records))
     return question_vocab, answer_vocab

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from sasr_lite.config import SaSRConfig
-from sasr_lite.model.answer import AnswerHead
+from sasr_lite.model.answer import answer_logits as answer_logits_of, build_answer_head
 from sasr_lite.model.encoders import AudioProjection, QuestionEncoder, VisualProjection
 from sasr_lite.model.sasr import SaSRBlock, SaSRBranch
 from sasr_lite.model.shapes import check_model_inputs
@@ -81,7 +81,7 @@ class SaSRNet(nn.Module):
         )
         self.match_head = MatchHead(D)
         self.temporal = TemporalAttention(enabled=config.use_temporal)
-        self.answer_head = AnswerHead(D, config.num_answers, config.dropout)
+        self.answer_head = build_answer_head(config, config.dropout)
 
     def forward(
         self,
@@ -93,10 +93,13 @@ class SaSRNet(nn.Module):
         video_of: torch.Tensor | None = None,
         visual_neg: torch.Tensor | None = None,
         question_len: torch.Tensor | None = None,
+        choices: torch.Tensor | None = None,
+        choice_len: torch.Tensor | None = None,
     ) -> SaSROutput:
         """audio [V, T, 128], visual [V, T, 512], visual_maps [V, T, P, 512], question [B, L] long,
         visual_maps_neg [V, T, P, 512] or None, video_of [B] long or None, visual_neg [V, T, 512]
-        or None, question_len [B] or None -> SaSROutput (shapes listed on its fields).
+        or None, question_len [B] or None, choices [B, K, L_c] long and choice_len [B, K] (a
+        multiple-choice head only) -> SaSROutput (shapes listed on its fields).
 
         ``video_of[b]`` is the row of the video tensors that question b is about; None means
         row b (V = B). Several questions about one video then share one pass of the video path.
@@ -131,7 +134,8 @@ class SaSRNet(nn.Module):
         f_a_ta, temporal_attn_a = self.temporal(q, f_a_g)
         f_v_ta, temporal_attn_v = self.temporal(q, f_v_sa)
         # (3.6) answer logits
-        answer_logits = self.answer_head(f_a_ta, f_a_g, f_v_ta, f_v_sa, q)
+        answer_logits = answer_logits_of(self.answer_head, self.question_encoder, f_a_ta, f_a_g, f_v_ta, f_v_sa, q,
+                                         choices, choice_len)
         return SaSROutput(
             answer_logits=answer_logits,
             match_logits=match_logits,

@@ -22,8 +22,8 @@ class PaddedQuestionEncoder(QuestionEncoder):
     """The kit's question encoder layers, read as the official ``QstEncoder`` reads them (paper 3.1):
     the LSTM runs over all L positions, the ``<pad>`` tokens after the question included."""
 
-    def forward(self, question: torch.Tensor) -> torch.Tensor:
-        """question [B, L] word indices -> q [B, D]."""
+    def forward(self, question: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """question [B, L] word indices -> q [B, D]; ``lengths`` is ignored (it reads the padding)."""
         self.check_words(question)
         # (3.1) q = FC(tanh([h_L; c_L])), the LSTM's state after the last position, padding or not
         words = torch.tanh(self.embedding(question))  # [B, L, word_dim]

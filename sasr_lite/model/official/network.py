@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from sasr_lite.config import SaSRConfig
-from sasr_lite.model.answer import AnswerHead
+from sasr_lite.model.answer import answer_logits as answer_logits_of, build_answer_head
 from sasr_lite.model.encoders import AudioProjection
 from sasr_lite.model.official.blocks import (
     AudioGuidedGrounding,
@@ -88,7 +88,7 @@ class OfficialSaSRNet(nn.Module):
         # official norm3: held, never used
         self.unused_norm = nn.LayerNorm(D)
         # (3.6) official fc_fusion, fc_ans; its dropout (0.5) is defined but never applied
-        self.answer_head = AnswerHead(D, config.num_answers, dropout=0.0)
+        self.answer_head = build_answer_head(config, dropout=0.0)
 
     def forward(
         self,
@@ -100,6 +100,8 @@ class OfficialSaSRNet(nn.Module):
         video_of: torch.Tensor | None = None,
         visual_neg: torch.Tensor | None = None,
         question_len: torch.Tensor | None = None,
+        choices: torch.Tensor | None = None,
+        choice_len: torch.Tensor | None = None,
     ) -> SaSROutput:
         """audio [V, 10, 128], visual [V, 10, 512], visual_maps [V, 10, P, 512], question [B, L]
         long, visual_maps_neg [V, 10, P, 512] or None, video_of [B] long or None, visual_neg
@@ -113,6 +115,8 @@ class OfficialSaSRNet(nn.Module):
         The video path never sees the question, so it runs once per video and ``video_of``
         picks each question's row afterwards: the same numbers as the official per-question
         rows. ``question_len`` is ignored: the official LSTM reads through the ``<pad>`` tokens.
+        ``choices`` [B, K, L_c] and ``choice_len`` [B, K]: the candidates of a multiple-choice
+        head (``answer_head='multiple_choice'``, the kit's addition for AVQA-Yang).
 
         Filled: answer_logits [B, A]; match_logits and match_logits_neg [V, 10, 2] (official
         out_match_posi / _nega: [B*10, 2], per question; here per video, the same rows when
@@ -145,7 +149,8 @@ class OfficialSaSRNet(nn.Module):
         f_v_ta, temporal_attn_v = self.temporal_v(q, f_v_sa)
         f_a_ta, temporal_attn_a = self.temporal_a(q, f_a_g)
         # (3.6) answer logits
-        answer_logits = self.answer_head(f_a_ta, f_a_g, f_v_ta, f_v_sa, q)
+        answer_logits = answer_logits_of(self.answer_head, self.question_encoder, f_a_ta, f_a_g, f_v_ta, f_v_sa, q,
+                                         choices, choice_len)
         return SaSROutput(
             answer_logits=answer_logits,
             match_logits=video["match_logits"],
