@@ -18,6 +18,7 @@ benchmark in the class attribute ``dataset``. A third benchmark is one new modul
 
 from __future__ import annotations
 
+import fnmatch
 import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -78,12 +79,12 @@ def benchmark_of(records: Sequence) -> Benchmark:
 
 
 def benchmark_for_file(path: str | Path) -> Benchmark:
-    """The benchmark an annotation file belongs to, by its name (`avqa-val.json` is MUSIC-AVQA's,
-    `val_qa.json` AVQA-Yang's); MUSIC-AVQA for a name neither uses."""
+    """The benchmark an annotation file belongs to, by its name's pattern (`avqa-*.json` is
+    MUSIC-AVQA's, `*_qa.json` AVQA-Yang's); MUSIC-AVQA for a name neither matches."""
     name = Path(path).name
     for benchmark_name in NAMES:
         benchmark = get_benchmark(benchmark_name)
-        if any(name == benchmark.split_file(s) for s in ("train", "val", "test")):
+        if fnmatch.fnmatchcase(name, benchmark.split_file("*")):
             return benchmark
     return get_benchmark("music-avqa")
 

@@ -426,19 +426,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("out", type=Path, help="store folder to create (e.g. data/store/train)")
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--annotations", type=Path, nargs="+", metavar="JSON",
-                       help="store the videos these avqa-*.json files reference")
+                       help="store the videos these annotation files reference: MUSIC-AVQA's avqa-<split>.json "
+                            "(video_id) or AVQA-Yang's <split>_qa.json (video_name)")
     which.add_argument("--ids", type=Path, metavar="TXT", help="store the video ids listed one per line")
     parser.add_argument("--stride", type=int, default=OFFICIAL_STRIDE, help="keep every n-th segment (default 6)")
-    parser.add_argument("--frames", type=int, default=OFFICIAL_FRAMES, help="segments per official file (60)")
+    parser.add_argument("--frames", type=int, default=OFFICIAL_FRAMES,
+                        help="segments per per-video file (60; AVQA-Yang's 10 s clips: 10, with --stride 1)")
     parser.add_argument("--skip-missing", action="store_true", help="leave out videos without features")
 
 
-def run(args: argparse.Namespace) -> int:
-    from sasr_lite.data.annotations import load_annotations
+def annotation_video_ids(paths: Sequence[str | Path]) -> list[str]:
+    """Sorted ids of the videos the annotation files reference. A file named ``*_qa.json`` is
+    read as AVQA-Yang's (`train_qa.json`, `val_qa.json`: its records' ``video_name``), any
+    other as MUSIC-AVQA's (`avqa-<split>.json`: ``video_id``); `datasets.benchmark_for_file` tells."""
+    from sasr_lite.data.datasets import benchmark_for_file
 
+    return sorted({r.video_id for path in paths for r in benchmark_for_file(path).load_records(path)})
+
+
+def run(args: argparse.Namespace) -> int:
     try:
         if args.annotations:
-            ids = sorted({r.video_id for path in args.annotations for r in load_annotations(path)})
+            ids = annotation_video_ids(args.annotations)
         else:
             ids = [line.strip() for line in args.ids.read_text().splitlines() if line.strip()]
         store = build_from_official(args.feature_root, ids, args.out, stride=args.stride,

@@ -51,7 +51,8 @@ RULES = {
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("inputs", nargs="+", type=Path, help="video files and/or folders of videos")
     parser.add_argument("--out", type=Path, required=True, help="output folder (vggish/, res18_14x14/, manifest)")
-    parser.add_argument("--seconds", type=int, default=60, help="segments per video (official: 60)")
+    parser.add_argument("--seconds", type=int, default=60,
+                        help="segments per video (official MUSIC-AVQA: 60; AVQA-Yang's 10 s clips: 10)")
     parser.add_argument("--batch-size", type=int, default=32, help="frames / audio patches per forward pass")
     parser.add_argument("--decode-workers", type=int, default=2, help="videos decoded ahead in parallel threads")
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1, ... (default: CUDA when present)")

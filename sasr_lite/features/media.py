@@ -157,6 +157,27 @@ def read_audio(path: str | Path, max_seconds: float | None = None) -> np.ndarray
     return to_mono_16k(samples, rate)
 
 
+def read_duration(path: str | Path) -> float:
+    """Seconds a media file lasts, from its header (nothing is decoded): the container's duration,
+    else its longest stream's; MediaError when the file is unreadable or says neither."""
+    path = Path(path)
+    if path.suffix.lower() in SOUNDFILE_SUFFIXES:
+        if not path.is_file():
+            raise MediaError(f"audio file not found: {path}")
+        try:
+            return float(sf.info(str(path)).duration)
+        except (sf.LibsndfileError, RuntimeError, ValueError) as err:
+            raise MediaError(f"cannot read audio file {path}: {err}") from err
+    container = _open(path)
+    with container:
+        if container.duration is not None and container.duration > 0:
+            return container.duration / av.time_base
+        streams = [float(s.duration * s.time_base) for s in container.streams if s.duration and s.time_base]
+    if not streams:
+        raise MediaError(f"{path}: its header gives no duration")
+    return max(streams)
+
+
 def read_media(path: str | Path, max_seconds: int | None = None) -> Media:
     """Decode a video: 1 fps frames (see the module's frame rule) and 16 kHz mono audio."""
     path = Path(path)
