@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lab bench notebooks student gpu-check env clean
+.PHONY: demo test test-browser lab bench notebooks student gpu-check env clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ demo: $(STAMP)
 # Notebooks run at the test scale (tiny sizes); the whole suite stays within minutes on 2 cores.
 test: $(STAMP)
 	SASR_LITE_SCALE=test MPLBACKEND=Agg $(BIN)/python -m pytest
+
+# Only the browser tests (JupyterLab in headless Chromium, about a minute); fails, not skips, without Chromium.
+test-browser: $(STAMP)
+	SASR_LITE_SCALE=test MPLBACKEND=Agg SASR_LITE_REQUIRE_BROWSER=1 $(BIN)/python -m pytest tests/browser
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/

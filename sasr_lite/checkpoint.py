@@ -212,6 +212,10 @@ def load_checkpoint(
             f"up to {FORMAT_VERSION}"
         )
 
+    # a field added to SaSRConfig after the checkpoint was written (answer_head) takes its default:
+    # the value every older checkpoint implied
+    defaults = {f.name: f.default for f in dataclasses.fields(SaSRConfig)}
+    payload["model_config"] = {**defaults, **payload["model_config"]}
     diffs: list[str] = []
     if model_config is not None:
         expected = model_config.to_dict() if isinstance(model_config, SaSRConfig) else dict(model_config)

@@ -117,6 +117,19 @@ def test_model_config_mismatch_names_the_fields(tmp_path):
     assert err.value.fields == ["model d_model", "model use_slt"]
 
 
+def test_a_checkpoint_older_than_a_config_field_loads_with_its_default(tmp_path):
+    """answer_head came after the first checkpoints: theirs had a closed head, its default."""
+    path = tmp_path / "old.pt"
+    config, *_ = _save(path)
+    payload = torch.load(path, weights_only=True)
+    del payload["model_config"]["answer_head"]
+    torch.save(payload, path)
+    ckpt = load_checkpoint(path, model_config=config)
+    assert ckpt.model_config == config and ckpt.model_config.answer_head == "closed"
+    with pytest.raises(ConfigMismatchError, match="answer_head: checkpoint has 'closed', expected 'multiple_choice'"):
+        load_checkpoint(path, model_config=config.replace(answer_head="multiple_choice"))
+
+
 def test_train_config_mismatch_names_the_field(tmp_path):
     path = tmp_path / "c.pt"
     _save(path)

@@ -50,12 +50,21 @@ def test_readme_opens_with_the_two_commands_and_ci_runs_the_second():
     assert "make demo" in first_block and "make test" in first_block
     ci = (ROOT / ".ci" / "run").read_text()
     commands = [line for line in ci.splitlines() if line.strip() and not line.lstrip().startswith(("#", "set ", "cd "))]
-    assert commands == ["make test"]
+    assert commands[-1] == "make test" and [c for c in commands if "make" in c.split()] == ["make test"]
+
+
+def test_ci_installs_chromium_so_the_browser_tests_run_rather_than_skip():
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert re.search(r"apt-get install -y -q --no-install-recommends chromium", ci)
+    assert "export SASR_LITE_REQUIRE_BROWSER=1" in ci
+    assert subprocess.run(["bash", "-n", str(ROOT / ".ci" / "run")]).returncode == 0
+    rule = re.search(r"^test-browser:.*\n\t(.*)$", (ROOT / "Makefile").read_text(), re.M)
+    assert rule and "SASR_LITE_REQUIRE_BROWSER=1" in rule.group(1) and rule.group(1).endswith("pytest tests/browser")
 
 
 def test_makefile_targets_create_the_venv_first():
     makefile = (ROOT / "Makefile").read_text()
-    for target in ("demo", "test", "lab"):
+    for target in ("demo", "test", "test-browser", "lab"):
         rule = re.search(rf"^{target}:(.*)$", makefile, re.M)
         assert rule and "$(STAMP)" in rule.group(1), f"`make {target}` must create .venv first"
 
