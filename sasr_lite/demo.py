@@ -51,6 +51,8 @@ DEMO_TRAIN = TrainConfig(epochs=9, batch_size=32, lr=5e-4, step_size=16, gamma=0
 # above the answer prior, not enough to converge.
 LESSON_TRAIN = DEMO_TRAIN.replace(num_threads=1)
 LESSON_ABLATION = DEMO_TRAIN.replace(epochs=3, eval_every=0, progress=False)
+# notebook 13: the lesson model's width and schedule on the synthetic AVQA-Yang (small)
+LESSON_MULTIPLE_CHOICE = LESSON_TRAIN
 SMOKE_MODEL = SaSRConfig.tiny()
 SMOKE_TRAIN = TrainConfig(epochs=2, batch_size=16, lr=3e-3, step_size=100, max_batches=4, tensorboard=False)
 ABLATION = "SaSR-Net w/o SLT & SaSR"

@@ -26,6 +26,7 @@ from sasr_lite.device import pick_device
 from sasr_lite.scale import resolve_scale
 
 DATA_ENV = "SASR_LITE_DATA"  # a prepared MUSIC-AVQA folder for notebooks 08-11 instead of the synthetic benchmark
+AVQA_YANG_DATA_ENV = "SASR_LITE_AVQA_YANG_DATA"  # a prepared AVQA-Yang folder for notebook 13
 
 
 def _as_tensor(x) -> torch.Tensor:
@@ -63,6 +64,8 @@ class NotebookSizes:
     baseline_epochs: int  # the question-only baseline of notebook 09
     official: SaSRConfig  # notebook 12's port of the official network (D = 512: its grounding needs the map width)
     comparison: TrainConfig  # the schedule both networks get in notebook 12, with the ablation seeds
+    avqa_size: str  # notebook 13's synthetic AVQA-Yang: "tiny", "small" or "full" (AVQA-Yang's scale)
+    multiple_choice: TrainConfig  # notebook 13's SaSR-Net with the multiple-choice head
 
     @property
     def runs(self) -> Path:
@@ -82,7 +85,7 @@ def sizes(scale: str | None = None) -> NotebookSizes:
     - lesson: the demo's benchmark and model width, and a CPU schedule of a few minutes (LESSON_TRAIN).
     - paper: the paper's sizes and recipe (section 4.1) on the full-scale synthetic benchmark (GPU).
     """
-    from sasr_lite.demo import DEMO_MODEL, LESSON_ABLATION, LESSON_TRAIN
+    from sasr_lite.demo import DEMO_MODEL, LESSON_ABLATION, LESSON_MULTIPLE_CHOICE, LESSON_TRAIN
 
     scale = resolve_scale(scale)
     if scale == "test":
@@ -93,17 +96,19 @@ def sizes(scale: str | None = None) -> NotebookSizes:
         ablation = train.replace(epochs=2, max_batches=7, progress=False)
         return NotebookSizes(scale, "tiny", SaSRConfig.tiny(), train, ablation, ablation_seeds=(0,), baseline_epochs=5,
                              official=SaSRConfig.tiny(arch="official", d_model=512),
-                             comparison=ablation.replace(epochs=1, max_batches=2, batch_size=8))
+                             comparison=ablation.replace(epochs=1, max_batches=2, batch_size=8),
+                             avqa_size="tiny", multiple_choice=train.replace(epochs=2))
     if scale == "lesson":
         # the official network trains ~15x slower than the lesson model on a CPU: both get the
         # ablation schedule cut to 40 batches per epoch (3,840 questions), the same for both
         return NotebookSizes(scale, "small", DEMO_MODEL, LESSON_TRAIN, LESSON_ABLATION, ablation_seeds=(0, 1, 2),
                              baseline_epochs=4, official=SaSRConfig(arch="official"),
-                             comparison=LESSON_ABLATION.replace(max_batches=40))
+                             comparison=LESSON_ABLATION.replace(max_batches=40),
+                             avqa_size="small", multiple_choice=LESSON_MULTIPLE_CHOICE)
     train = TrainConfig(tensorboard=False)  # batch 16, 80 epochs, Adam 1e-4, x0.3 every 16 epochs
     return NotebookSizes(scale, "full", SaSRConfig(), train, train.replace(progress=False), ablation_seeds=(0, 1, 2),
                          baseline_epochs=30, official=SaSRConfig(arch="official"),
-                         comparison=train.replace(progress=False))
+                         comparison=train.replace(progress=False), avqa_size="full", multiple_choice=train)
 
 
 def notebook_data(sizes: NotebookSizes, data: str | Path | None = None) -> Path:
@@ -118,6 +123,21 @@ def notebook_data(sizes: NotebookSizes, data: str | Path | None = None) -> Path:
     if not (path / "avqa-train.json").is_file():
         raise FileNotFoundError(f"{source}={data}: no avqa-train.json there; point it at a folder prepared by "
                                 "data_scripts/prepare_music_avqa.py (avqa-{train,val,test}.json and store/)")
+    return path
+
+
+def avqa_yang_data(sizes: NotebookSizes, data: str | Path | None = None) -> Path:
+    """Notebook 13's AVQA-Yang folder: ``data`` (its DATA parameter), else ``$SASR_LITE_AVQA_YANG_DATA``
+    (prepared by data_scripts/prepare_avqa_yang.py: {split}_qa.json and store/{split}/), else this
+    scale's synthetic AVQA-Yang (generated on first use)."""
+    source = "DATA" if data else AVQA_YANG_DATA_ENV
+    data = data or os.environ.get(AVQA_YANG_DATA_ENV)
+    if not data:
+        return synthetic_benchmark(sizes.avqa_size, dataset="avqa-yang")
+    path = Path(data).expanduser()
+    if not (path / "train_qa.json").is_file():
+        raise FileNotFoundError(f"{source}={data}: no train_qa.json there; point it at a folder prepared by "
+                                "data_scripts/prepare_avqa_yang.py ({train,val}_qa.json and store/)")
     return path
 
 
@@ -139,21 +159,24 @@ def _generator_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def synthetic_benchmark(size: str, root: str | Path = "data", seed: int = 0) -> Path:
-    """``root/synth-{size}``, generated on first use and again whenever the generator's code changed
-    (synth.json, written last, marks a complete folder; .generator-sha256 records the code)."""
+def synthetic_benchmark(size: str, root: str | Path = "data", seed: int = 0, dataset: str = "music-avqa") -> Path:
+    """``root/synth-{size}`` (MUSIC-AVQA) or ``root/synth-avqa-yang-{size}``, generated on first use
+    and again whenever the generator's code changed (synth.json, written last, marks a complete
+    folder; .generator-sha256 records the code)."""
     import shutil
 
+    from sasr_lite.synth.avqa_yang import generate_avqa_yang
     from sasr_lite.synth.generate import generate
 
-    path = Path(root) / f"synth-{size}"
+    yang = dataset == "avqa-yang"
+    path = Path(root) / (f"synth-avqa-yang-{size}" if yang else f"synth-{size}")
     stamp = path / ".generator-sha256"
     fingerprint = _generator_fingerprint()
     complete = (path / "synth.json").is_file() and stamp.is_file() and stamp.read_text() == fingerprint
     if not complete:
         print(f"generating the {size} synthetic benchmark (seed {seed}) into {path} ...")
         shutil.rmtree(path, ignore_errors=True)
-        generate(path, size=size, seed=seed)
+        (generate_avqa_yang if yang else generate)(path, size=size, seed=seed)
         stamp.write_text(fingerprint)
     return path
 
@@ -163,11 +186,11 @@ def _reusable(path: Path, data, model_config: SaSRConfig, train_config: TrainCon
     configs, vocabularies and train annotations; else None, printing why it is not reused."""
     from sasr_lite.checkpoint import CheckpointError, load_checkpoint
     from sasr_lite.evaluate import load_model
+    from sasr_lite.train import sized_for
 
     if not path.is_file():
         return None
-    expected = model_config.replace(
-        question_vocab_size=len(data.question_vocab), num_answers=len(data.answer_vocab))
+    expected = sized_for(model_config, data)
     try:
         ckpt = load_checkpoint(path, model_config=expected, vocabularies=data.vocabularies,
                                train_config={**train_config.trajectory(), "epochs": train_config.epochs})

@@ -231,6 +231,15 @@ def train(
         return _train(data, model_config or SaSRConfig(), config, out_dir, resume, allow_new_annotations, name)
 
 
+def sized_for(model_config: SaSRConfig, data: TrainData) -> SaSRConfig:
+    """``model_config`` with what the data decide: the vocabulary and answer sizes, the question
+    length and the answer head (AVQA-Yang's is multiple choice)."""
+    return model_config.replace(
+        question_vocab_size=len(data.question_vocab), num_answers=len(data.answer_vocab),
+        answer_head="multiple_choice" if data.benchmark.answer_format == "multiple_choice" else "closed",
+        question_len=data.benchmark.question_len)
+
+
 def _annotation_changes(recorded: dict, now: dict) -> list[str]:
     """Splits whose annotation file differs (by SHA-256) between a checkpoint and this run."""
     changes = []
@@ -251,11 +260,7 @@ def _train(data: TrainData, model_config: SaSRConfig, config: TrainConfig, out_d
         torch.cuda.set_device(device)
     seed_everything(config.seed)
 
-    # the data decide the vocabulary and answer sizes, and the head: AVQA-Yang's is multiple choice
-    model_config = model_config.replace(
-        question_vocab_size=len(data.question_vocab), num_answers=len(data.answer_vocab),
-        answer_head="multiple_choice" if data.benchmark.answer_format == "multiple_choice" else "closed",
-        question_len=data.benchmark.question_len)
+    model_config = sized_for(model_config, data)
     model = build_model(model_config).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=config.step_size, gamma=config.gamma)

@@ -28,7 +28,8 @@ def _shrunk(scale=None):
     assert paper.scale == "paper", paper.scale
     short = lambda config: config.replace(epochs=1, max_batches=2)
     return dataclasses.replace(paper, synth_size="tiny", train=short(paper.train), ablation=short(paper.ablation),
-                               comparison=short(paper.comparison), ablation_seeds=(0,), baseline_epochs=1)
+                               comparison=short(paper.comparison), ablation_seeds=(0,), baseline_epochs=1,
+                               avqa_size="tiny", multiple_choice=short(paper.multiple_choice))
 
 notebook_utils.sizes = _shrunk
 '''

@@ -32,6 +32,7 @@ import numpy as np
 from tqdm.std import tqdm
 
 from sasr_lite.data.annotations import question_tokens
+from sasr_lite.data.datasets import NAMES
 from sasr_lite.data.files import write_text_atomic
 from sasr_lite.data.store import StoreWriter, store_nbytes
 from sasr_lite.data.taxonomy import INSTRUMENTS
@@ -200,31 +201,49 @@ def _instrument_list(text: str) -> tuple[str, ...]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dataset", choices=NAMES, default="music-avqa",
+                        help="music-avqa: open-ended questions in the MUSIC-AVQA schema (this module); avqa-yang: "
+                             "four-choice questions about 10 s clips in the AVQA-Yang schema (synth/avqa_yang.py)")
     parser.add_argument("--out", type=Path, required=True, help="output folder (e.g. data/synth)")
     parser.add_argument("--size", choices=sorted(SIZES), default="small",
-                        help="tiny: 60 videos, about 5 questions each (tests); small: 1,000 videos, 20 questions "
-                             "each, 8 instrument classes (the CPU demo); full: 9,288 videos, about 5 questions "
-                             "each (MUSIC-AVQA scale)")
+                        help="music-avqa: tiny: 60 videos, about 5 questions each (tests); small: 1,000 videos, 20 "
+                             "questions each, 8 instrument classes (the CPU demo); full: 9,288 videos, about 5 "
+                             "questions each (MUSIC-AVQA scale). avqa-yang: tiny: 80 clips, 4 questions each; small: "
+                             "1,000 clips, up to 10 questions each (both 8 classes); full: 57,015 clips, one question "
+                             "each, 22 classes (AVQA-Yang scale)")
     parser.add_argument("--seed", type=int, default=0, help="same seed, same files")
     parser.add_argument("--difficulty", type=float, default=1.0, help="scales noise and clutter (0 = clean)")
     parser.add_argument("--questions-per-video", type=int, default=None, metavar="K",
-                        help="ask up to K questions of every video (default: the size's preset)")
+                        help="ask up to K questions of every video (default: the size's preset; music-avqa only)")
     parser.add_argument("--instruments", type=_instrument_list, default=None,
                         metavar="NAME,NAME,...", help="draw scenes from these classes only, at least 7 "
-                        "(default: the size's preset; small uses the 8 MUSIC-AVQA names most often)")
-    parser.add_argument("--stride", type=int, default=6, help="keep every n-th segment: 1, 2, 3 or 6 (T = 60 / n)")
+                        "(default: the size's preset; small uses the 8 MUSIC-AVQA names most often; music-avqa only)")
+    parser.add_argument("--stride", type=int, default=None,
+                        help="keep every n-th segment: 1, 2, 3 or 6 (T = 60 / n; default 6; music-avqa only: "
+                             "avqa-yang stores one row per second of its 10 s clips)")
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.dataset == "avqa-yang":
+        music_only = (("--questions-per-video", args.questions_per_video), ("--instruments", args.instruments),
+                      ("--stride", args.stride))
+        given = [flag for flag, value in music_only if value is not None]
+        if given:
+            raise ValueError(f"{', '.join(given)}: music-avqa only; --dataset avqa-yang takes its questions per clip, "
+                             "instrument classes and one row per second from the size's preset")
+        from sasr_lite.synth.avqa_yang import run as run_avqa_yang
+
+        return run_avqa_yang(args)
+    stride = 6 if args.stride is None else args.stride
     n = num_videos(args.size)
     k = _questions_per_video(args.size, args.questions_per_video)
     palette = _instruments(args.size, args.instruments)
-    need = store_nbytes(n, len(kept_segments(args.stride)), NUM_POSITIONS) / 1e9
+    need = store_nbytes(n, len(kept_segments(stride)), NUM_POSITIONS) / 1e9
     per_video = "about 5" if k is None else f"up to {k}"
     print(f"generating {args.size} ({n} videos, {per_video} questions each, {len(palette)} instrument classes, "
           f"about {need:.1f} GB of features) into {args.out}")
     start = time.perf_counter()
-    out = generate(args.out, args.size, args.seed, args.difficulty, args.stride, progress=True,
+    out = generate(args.out, args.size, args.seed, args.difficulty, stride, progress=True,
                    questions_per_video=args.questions_per_video, instruments=palette)
     seconds = time.perf_counter() - start
     counts = json.loads((out / "synth.json").read_text())["counts"]
