@@ -2,7 +2,8 @@
 
 Each run is a folder written by `sasr-lite eval` (its ``{split}_predictions.csv`` is read) or
 such a predictions file itself (columns question_id, prediction). The ground truth comes from
-the annotation file ``DATA/avqa-{split}.json``, the one source of answers and question types;
+the split's annotation file in ``DATA`` (MUSIC-AVQA ``avqa-{split}.json``, AVQA-Yang
+``{split}_qa.json``), the one source of answers and question types;
 the predictions files hold only what the models said. The intervals are `paired_bootstrap`'s::
 
     sasr-lite compare runs/full/eval runs/no-slt/eval --data data/synth_small --split test
@@ -17,14 +18,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from sasr_lite.data.annotations import QARecord, load_annotations
+from sasr_lite.data.annotations import QARecord
+from sasr_lite.data.datasets import detect_benchmark
 from sasr_lite.evaluate import correctness, format_table, paired_bootstrap
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_a", type=Path, help="run A: an eval output folder or a {split}_predictions.csv")
     parser.add_argument("run_b", type=Path, help="run B: likewise, on the same questions")
-    parser.add_argument("--data", type=Path, required=True, help="folder with avqa-{split}.json (the ground truth)")
+    parser.add_argument("--data", type=Path, required=True,
+                        help="folder with the split's annotation file (the ground truth): avqa-{split}.json or {split}_qa.json")
     parser.add_argument("--split", default="test", help="split both runs were evaluated on (default test)")
     parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples (default 1000)")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
@@ -65,7 +68,8 @@ def comparison_text(result: pd.DataFrame, name_a: str, name_b: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        records = load_annotations(args.data / f"avqa-{args.split}.json")
+        benchmark = detect_benchmark(args.data)
+        records = benchmark.load_records(benchmark.split_path(args.data, args.split))
         files = [predictions_file(r, args.split) for r in (args.run_a, args.run_b)]
         runs = [load_predictions(f, records) for f in files]
         result = paired_bootstrap(records, *runs, n_boot=args.n_boot, seed=args.seed, level=args.level)

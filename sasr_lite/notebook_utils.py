@@ -174,7 +174,8 @@ def synthetic_benchmark(size: str, root: str | Path = "data", seed: int = 0, dat
     fingerprint = _generator_fingerprint()
     complete = (path / "synth.json").is_file() and stamp.is_file() and stamp.read_text() == fingerprint
     if not complete:
-        print(f"generating the {size} synthetic benchmark (seed {seed}) into {path} ...")
+        name = "AVQA-Yang" if yang else "MUSIC-AVQA"
+        print(f"generating the {size} synthetic {name} benchmark (seed {seed}) into {path} ...")
         shutil.rmtree(path, ignore_errors=True)
         (generate_avqa_yang if yang else generate)(path, size=size, seed=seed)
         stamp.write_text(fingerprint)

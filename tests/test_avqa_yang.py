@@ -247,3 +247,7 @@ def test_train_and_eval_commands_run_on_avqa_yang(tmp_path, capsys):
     assert results["questions"] == 32 and set(results["accuracy"]) >= {"AVQA-Yang/Why", "Overall/Avg"}
     predictions = (out / "eval" / "val_predictions.csv").read_text().splitlines()
     assert len(predictions) == 33 and all(line.split(",")[-1] in CHOICE_LETTERS for line in predictions[1:])
+    eval_dir = str(out / "eval")
+    assert main(["compare", eval_dir, eval_dir, "--data", str(data), "--split", "val", "--n-boot", "20"]) == 0
+    compared = capsys.readouterr().out
+    assert "Used For" in compared and "no interval excludes 0" in compared  # a run against itself

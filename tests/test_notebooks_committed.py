@@ -67,6 +67,16 @@ def test_12_shows_both_networks_trained_with_every_seed_and_their_difference():
     assert not bad, f"notebook 12 has NaN in its outputs: {bad[0][:300]}"
 
 
+def test_13_multiple_choice_model_clears_chance_and_both_text_only_floors():
+    text = "\n".join(_outputs(nbformat.read(NOTEBOOKS / "13_avqa_yang.ipynb", as_version=4)))
+    overall = dict(re.findall(r"(SaSR-Net|question \+ candidates only|position prior|chance) (\d+\.\d)%",
+                              re.search(r"^overall: .*$", text, flags=re.M).group(0)))
+    assert set(overall) == {"SaSR-Net", "question + candidates only", "position prior", "chance"}
+    floor = max(float(v) for name, v in overall.items() if name != "SaSR-Net")
+    assert float(overall["SaSR-Net"]) > floor + 20, overall  # a clear margin, learnt from the clips
+    assert "SaSR-Net (published, Table 4)" in text and "89.9" in text
+
+
 def test_every_exercise_passes_with_its_solution_in_the_committed_notebooks():
     from sasr_lite.labs import exercises
 
