@@ -576,6 +576,11 @@ def run(args: argparse.Namespace) -> int:
 
     model, ckpt = load_model(args.checkpoint, args.device)
     data = load_data(args.data, args.store, splits=(args.split,), vocabularies=ckpt.vocabularies, required=(args.split,))
+    head = "multiple_choice" if data.benchmark.answer_format == "multiple_choice" else "closed"
+    if ckpt.model_config.answer_head != head:  # e.g. an AVQA-Yang model asked MUSIC-AVQA's questions
+        raise ValueError(f"{args.checkpoint} has a {ckpt.model_config.answer_head!r} answer head, but {args.data} holds "
+                         f"{data.benchmark.title}, whose answers need a {head!r} one: evaluate it on the benchmark "
+                         "it was trained on")
     report = evaluate_split(model, data, args.split, args.name, args.batch_size)
     described = data.annotations[args.split]
     out = args.out or args.checkpoint.parent / "eval"

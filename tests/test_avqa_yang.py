@@ -13,7 +13,7 @@ from sasr_lite.cli import main
 from sasr_lite.config import SaSRConfig
 from sasr_lite.data import avqa_yang
 from sasr_lite.data.avqa_yang import CHOICE_LETTERS, QUESTION_TYPES, load_records, parse_record
-from sasr_lite.data.benchmark import write_random_store
+from sasr_lite.data.benchmark import random_raw_records, write_random_store
 from sasr_lite.data.dataset import BatchLoader
 from sasr_lite.data.datasets import benchmark_for_file, benchmark_of, detect_benchmark, get_benchmark
 from sasr_lite.data.inspect import summarize_file
@@ -247,7 +247,26 @@ def test_train_and_eval_commands_run_on_avqa_yang(tmp_path, capsys):
     assert results["questions"] == 32 and set(results["accuracy"]) >= {"AVQA-Yang/Why", "Overall/Avg"}
     predictions = (out / "eval" / "val_predictions.csv").read_text().splitlines()
     assert len(predictions) == 33 and all(line.split(",")[-1] in CHOICE_LETTERS for line in predictions[1:])
+    music = tmp_path / "music"
+    music.mkdir()
+    (music / "avqa-test.json").write_text(json.dumps(random_raw_records(["00000000", "00000001"])))
+    write_random_store(music / "store" / "test", 2)
+    assert main(["eval", str(out / "checkpoint.pt"), str(music)]) == 1
+    assert "has a 'multiple_choice' answer head, but" in capsys.readouterr().err
     eval_dir = str(out / "eval")
     assert main(["compare", eval_dir, eval_dir, "--data", str(data), "--split", "val", "--n-boot", "20"]) == 0
     compared = capsys.readouterr().out
     assert "Used For" in compared and "no interval excludes 0" in compared  # a run against itself
+
+
+def test_notebook_13_data_switch_finds_a_prepared_folder_and_names_a_wrong_one(tmp_path, monkeypatch):
+    from sasr_lite.notebook_utils import avqa_yang_data, sizes
+
+    prepared = make_dataset(tmp_path / "avqa_yang")
+    monkeypatch.setenv("SASR_LITE_AVQA_YANG_DATA", str(prepared))
+    assert avqa_yang_data(sizes("test")) == prepared
+    with pytest.raises(FileNotFoundError, match=r"DATA=.*nowhere: no train_qa.json there"):
+        avqa_yang_data(sizes("test"), tmp_path / "nowhere")
+    monkeypatch.setenv("SASR_LITE_AVQA_YANG_DATA", str(tmp_path / "empty"))
+    with pytest.raises(FileNotFoundError, match=r"SASR_LITE_AVQA_YANG_DATA=.*empty: no train_qa.json"):
+        avqa_yang_data(sizes("test"))

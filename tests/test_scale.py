@@ -48,7 +48,7 @@ def test_every_notebook_has_a_papermill_parameters_cell():
         nb = nbformat.read(path, as_version=4)
         tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
         assert len(tagged) == 1 and "SCALE = None" in tagged[0].source, path.name
-        assert ("DATA = None" in tagged[0].source) == (path.name[:2] in ("08", "09", "10", "11", "12")), path.name
+        assert ("DATA = None" in tagged[0].source) == (path.name[:2] in ("08", "09", "10", "11", "12", "13")), path.name
 
 
 def _as_prepared_music_avqa(tiny_root: Path, folder: Path) -> Path:

@@ -18,16 +18,17 @@ import hashlib
 import json
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from sasr_lite.data.taxonomy import PLACEHOLDER_RE, Template, match_template, subtype_index
 from sasr_lite.data.files import read_json
 
 QUESTION_LEN = 14  # L: words per question after padding (the reference pads to 14)
 PAD = "<pad>"
+R = TypeVar("R")  # a benchmark's record type
 
 # Record counts of the two public releases (DESIGN.md section 4).
 RELEASE_SIZES: dict[str, dict[str, int]] = {
@@ -114,18 +115,26 @@ def load_annotations(path: str | Path) -> list[QARecord]:
     gives the count (evaluation groups by the file's type, as the official code does).
     """
     path = Path(path)
-    raw = read_json(path, "annotation file")
+    records = read_records(path, "annotation file", parse_record, "question_id")
+    mismatched = sum((r.group, r.subtype) != (r.template.group, r.template.subtype) for r in records)
+    if mismatched:
+        warnings.warn(f"{path}: {mismatched} records have a type that differs from their template's")
+    return records
+
+
+def read_records(path: Path, what: str, parse: Callable[[object, str], R], id_key: str) -> list[R]:
+    """A JSON list of records, each parsed by ``parse(item, where)`` (``where`` names the file and
+    the record's position), whose question ids (the file's ``id_key``) must be unique. Every
+    benchmark's loader reads its files through here."""
+    raw = read_json(path, what)
     if not isinstance(raw, list):
         raise ValueError(f"{path}: expected a JSON list of records, got {type(raw).__name__}")
-    records = [parse_record(item, f"{path} record {i}") for i, item in enumerate(raw)]
+    records = [parse(item, f"{path} record {i}") for i, item in enumerate(raw)]
     first_of: dict[int, int] = {}
     for i, r in enumerate(records):
         j = first_of.setdefault(r.question_id, i)
         if j != i:  # predictions are joined to records by question id: a repeat would be ambiguous
-            raise ValueError(f"{path} record {i}: question_id {r.question_id} is used twice (first by record {j})")
-    mismatched = sum((r.group, r.subtype) != (r.template.group, r.template.subtype) for r in records)
-    if mismatched:
-        warnings.warn(f"{path}: {mismatched} records have a type that differs from their template's")
+            raise ValueError(f"{path} record {i}: {id_key} {r.question_id} is used twice (first by record {j})")
     return records
 
 

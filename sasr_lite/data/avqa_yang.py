@@ -24,9 +24,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from sasr_lite.data.annotations import PAD, fill_question, question_tokens
+from sasr_lite.data.annotations import PAD, fill_question, question_tokens, read_records
 from sasr_lite.data.datasets import AVG, OVERALL, Benchmark
-from sasr_lite.data.files import read_json
 
 NAME = "avqa-yang"
 GROUP = "AVQA-Yang"  # the one column group of its table
@@ -165,17 +164,7 @@ def parse_record(item: object, where: str = "record") -> MCRecord:
 def load_records(path: str | Path) -> list[MCRecord]:
     """Every record of an AVQA-Yang file (`{split}_qa.json`), in file order; errors name the file,
     the record's position and its id. Ids must be unique (predictions are joined by id)."""
-    path = Path(path)
-    raw = read_json(path, "AVQA-Yang annotation file")
-    if not isinstance(raw, list):
-        raise ValueError(f"{path}: expected a JSON list of records, got {type(raw).__name__}")
-    records = [parse_record(item, f"{path} record {i}") for i, item in enumerate(raw)]
-    first_of: dict[int, int] = {}
-    for i, r in enumerate(records):
-        j = first_of.setdefault(r.question_id, i)
-        if j != i:
-            raise ValueError(f"{path} record {i}: id {r.question_id} is used twice (first by record {j})")
-    return records
+    return read_records(Path(path), "AVQA-Yang annotation file", parse_record, "id")
 
 
 def split_file(split: str) -> str:
