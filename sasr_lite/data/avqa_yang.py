@@ -3,13 +3,14 @@
 The paper's second benchmark (its Table 4: SaSR-Net 89.9% on average). A record of the public
 `train_qa.json` / `val_qa.json` looks like (DESIGN.md section 2)::
 
-    {"id": 183, "video_name": "-HG3Omg_89c_30", "video_id": 341,
+    {"id": 183, "video_name": "--0PQM4-hqg_000030", "video_id": 341,
      "question_text": "What happened in the video?",
      "multi_choice": ["motorboat", "Yacht consignment", "Sailboat set sail", "Consignment car"],
-     "answer": 1, "question_type": "Happening", "question_relation": "View"}
+     "answer": 1, "question_type": "Happening", "question_relation": "Both"}
 
-``answer`` is the position of the right candidate. Features are stored per ``video_name`` (the
-clip's file name: a VGGSound id and start second), so that is the kit's ``video_id``; the
+``answer`` is the position of the right candidate; the kit reads it as a letter, "B" here (the
+answer vocabulary is the four positions). Features are stored per ``video_name`` (the clip's file
+name: a VGGSound YouTube id and start second), so that is the kit's ``video_id``; the
 file's numeric ``video_id`` is kept as ``video_number``. Candidates are encoded by the question
 encoder (`sasr_lite.model.answer.MultipleChoiceHead`), so they are tokenised here by the same
 rule as questions.
