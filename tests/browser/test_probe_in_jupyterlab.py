@@ -25,6 +25,9 @@ REDRAW_TIMEOUT_S = 60  # each redraw takes 1-2 s; a busy machine (make test) can
 TYPED = "Is the piano playing?"
 
 
+IMAGE = ".jp-OutputArea-output .widget-vbox img.widget-image"  # the probe's picture (the static copy is no widget)
+
+
 class Panel:
     """The probe's widgets on the page; `changes` performs one action and checks the picture changed."""
 
@@ -42,6 +45,11 @@ class Panel:
         return self.node.locator(".widget-html-content").inner_text()
 
     def screenshot(self, step: str) -> None:
+        """An element screenshot of the picture once it is decoded (a screenshot taken while the new
+        blob is still loading is blank, and two blank ones would look like no change)."""
+        self.lab.page.wait_for_function(
+            "sel => { const img = document.querySelector(sel); return img && img.complete && img.naturalWidth > 0; }",
+            arg=IMAGE, timeout=REDRAW_TIMEOUT_S * 1000)
         name = f"{len(self.shots) + 1:02d}-{step.replace(' ', '-')}.png"
         self.shots.append(self.image.screenshot(path=self.save_to / name))
 
@@ -50,8 +58,10 @@ class Panel:
         picture differs from the last screenshot; returns what ``action`` returned."""
         src = self.image.get_attribute("src")
         result = action()
-        self.lab.page.wait_for_function("([img, src]) => img.src !== src", arg=[self.image.element_handle(), src],
-                                        timeout=REDRAW_TIMEOUT_S * 1000)
+        # the element is found again at each poll: a redraw may replace it
+        self.lab.page.wait_for_function(
+            "([sel, src]) => { const img = document.querySelector(sel); return img && img.src !== src; }",
+            arg=[IMAGE, src], timeout=REDRAW_TIMEOUT_S * 1000)
         self.lab.wait_kernel_idle(NOTEBOOK, REDRAW_TIMEOUT_S)  # one action can redraw more than once
         self.screenshot(step)
         assert self.shots[-1] != self.shots[-2], f"the probe's picture did not change after: {step}"
