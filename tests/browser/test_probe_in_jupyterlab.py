@@ -9,6 +9,7 @@ blob URL, and the element screenshots before and after must differ.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -26,6 +27,13 @@ TYPED = "Is the piano playing?"
 
 
 IMAGE = ".jp-OutputArea-output .widget-vbox img.widget-image"  # the probe's picture (the static copy is no widget)
+# the notebook's kernel status and the picture's source, read together
+_STATE = """([path, sel]) => {
+  const panel = [...window.jupyterapp.shell.widgets('main')].find(w => w.context && w.context.path === path);
+  const kernel = panel.sessionContext.session?.kernel;
+  const img = document.querySelector(sel);
+  return {idle: !!kernel && kernel.status === 'idle', src: img ? img.src : null};
+}"""
 
 
 class Panel:
@@ -53,16 +61,32 @@ class Panel:
         name = f"{len(self.shots) + 1:02d}-{step.replace(' ', '-')}.png"
         self.shots.append(self.image.screenshot(path=self.save_to / name))
 
+    def settle(self, quiet_s: float = 1.5) -> None:
+        """Wait until the kernel has been idle and the picture unchanged for ``quiet_s``. One action
+        can queue several redraws (a slider drag sends a value per step of the mouse), and the kernel
+        shows idle for a moment between them, so one idle reading does not mean they are done."""
+        deadline, quiet_since, last = time.monotonic() + REDRAW_TIMEOUT_S, None, None
+        while time.monotonic() < deadline:
+            state = self.lab.page.evaluate(_STATE, [NOTEBOOK, IMAGE])
+            now = time.monotonic()
+            if state != last or not state["idle"]:
+                quiet_since, last = now, state
+            elif now - quiet_since >= quiet_s:
+                return
+            self.lab.page.wait_for_timeout(250)
+        raise TimeoutError(f"the probe kept redrawing or the kernel stayed busy for {REDRAW_TIMEOUT_S} s")
+
     def changes(self, step: str, action: Callable[[], T]) -> T:
-        """Do ``action``, wait until the kernel sent a new picture and went idle, and assert that the
-        picture differs from the last screenshot; returns what ``action`` returned."""
+        """Do ``action``, wait until the kernel sent a new picture and every redraw it caused is done,
+        and assert that the picture differs from the last screenshot; returns what ``action`` returned."""
+        self.settle()
         src = self.image.get_attribute("src")
         result = action()
         # the element is found again at each poll: a redraw may replace it
         self.lab.page.wait_for_function(
             "([sel, src]) => { const img = document.querySelector(sel); return img && img.src !== src; }",
             arg=[IMAGE, src], timeout=REDRAW_TIMEOUT_S * 1000)
-        self.lab.wait_kernel_idle(NOTEBOOK, REDRAW_TIMEOUT_S)  # one action can redraw more than once
+        self.settle()
         self.screenshot(step)
         assert self.shots[-1] != self.shots[-2], f"the probe's picture did not change after: {step}"
         return result
