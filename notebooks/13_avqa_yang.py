@@ -105,10 +105,10 @@ print("right answer at position:", summary["answer_positions"], "| relations:", 
 # NBVAL_CHECK_OUTPUT
 from sasr_lite.data.dataset import BatchLoader
 from sasr_lite.model import build_model
+from sasr_lite.train import sized_for
 
 torch.manual_seed(0)
-tiny = build_model(SIZES.model.replace(answer_head="multiple_choice", question_vocab_size=len(data.question_vocab),
-                                       num_answers=4)).eval()
+tiny = build_model(sized_for(SIZES.model, data)).eval()  # the data set the head, vocabulary and answer sizes
 batch = BatchLoader(data.dataset("val"), 4, shuffle=False, device="cpu").gather(np.arange(4))
 with torch.no_grad():
     out = tiny(batch["audio"], batch["visual"], batch["visual_maps"], batch["question"], video_of=batch["video_of"],

@@ -162,8 +162,8 @@ def accuracy_table(
 
 def question_counts(records: Sequence[QARecord], name: str = "questions") -> pd.DataFrame:
     """How many questions fall in each Table 1 column (same layout, integer counts)."""
-    rows, columns = pd.DataFrame({"group": [r.group for r in records], "subtype": [r.subtype for r in records]}), \
-        table_columns(records)
+    rows = pd.DataFrame({"group": [r.group for r in records], "subtype": [r.subtype for r in records]})
+    columns = table_columns(records)
     table = pd.DataFrame([_table_row(rows, len, columns)], index=[name]).fillna(0).astype(int)
     table.columns = columns
     return table
@@ -576,7 +576,7 @@ def run(args: argparse.Namespace) -> int:
 
     model, ckpt = load_model(args.checkpoint, args.device)
     data = load_data(args.data, args.store, splits=(args.split,), vocabularies=ckpt.vocabularies, required=(args.split,))
-    head = "multiple_choice" if data.benchmark.answer_format == "multiple_choice" else "closed"
+    head = data.benchmark.answer_format  # the answer head this benchmark needs
     if ckpt.model_config.answer_head != head:  # e.g. an AVQA-Yang model asked MUSIC-AVQA's questions
         raise ValueError(f"{args.checkpoint} has a {ckpt.model_config.answer_head!r} answer head, but {args.data} holds "
                          f"{data.benchmark.title}, whose answers need a {head!r} one: evaluate it on the benchmark "

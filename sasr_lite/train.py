@@ -236,7 +236,7 @@ def sized_for(model_config: SaSRConfig, data: TrainData) -> SaSRConfig:
     length and the answer head (AVQA-Yang's is multiple choice)."""
     return model_config.replace(
         question_vocab_size=len(data.question_vocab), num_answers=len(data.answer_vocab),
-        answer_head="multiple_choice" if data.benchmark.answer_format == "multiple_choice" else "closed",
+        answer_head=data.benchmark.answer_format,
         question_len=data.benchmark.question_len)
 
 

@@ -24,10 +24,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from sasr_lite.config import ANSWER_HEADS
 from sasr_lite.data.files import read_json
 
 AVG, OVERALL = "Avg", "Overall"
-ANSWER_FORMATS = ("closed", "multiple_choice")
+# a benchmark's answer format is the name of the answer head that answers it (SaSRConfig.answer_head)
+ANSWER_FORMATS = ANSWER_HEADS
 
 
 @dataclass(frozen=True)

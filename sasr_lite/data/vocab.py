@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 
 from sasr_lite.data.annotations import PAD, QARecord
+from sasr_lite.data.datasets import benchmark_of
 from sasr_lite.data.files import read_json, write_json_atomic
 
 UNK = "<unk>"
@@ -91,8 +92,6 @@ def build_vocabularies(train_records: Sequence[QARecord]) -> tuple[Vocabulary, V
     The question vocabulary also holds the words of multiple-choice candidates (the question
     encoder reads them too); the answer vocabulary is the benchmark's (`Benchmark.answer_words`):
     MUSIC-AVQA's train answers, or AVQA-Yang's four candidate positions."""
-    from sasr_lite.data.datasets import benchmark_of
-
     if not train_records:
         raise ValueError("cannot build vocabularies from an empty list of records")
     words = {w for r in train_records for w in r.tokens}
