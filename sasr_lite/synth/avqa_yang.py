@@ -64,7 +64,7 @@ import numpy as np
 from tqdm.std import tqdm
 
 from sasr_lite.data.annotations import PAD, question_tokens
-from sasr_lite.data.avqa_yang import NUM_CHOICES, QUESTION_LEN, QUESTION_TYPES, SPLITS, split_file
+from sasr_lite.data.avqa_yang import NAME, NUM_CHOICES, QUESTION_LEN, QUESTION_TYPES, SPLITS, split_file
 from sasr_lite.data.files import write_text_atomic
 from sasr_lite.data.store import StoreWriter, store_nbytes
 from sasr_lite.data.taxonomy import INSTRUMENTS, SIDES
@@ -75,7 +75,6 @@ from sasr_lite.synth.scenes import (
     BLOCK, NUM_BLOCKS, NUM_POSITIONS, Instrument, Scene, kept_segments, sample_scene, save_scenes,
 )
 
-DATASET = "avqa-yang"
 AVQA_SYNTH_FORMAT = "sasr-lite-synthetic-avqa-yang"  # not the MUSIC format: `demo.ensure_benchmark` never overwrites it
 AVQA_SYNTH_VERSION = 1
 CLIP_SECONDS = NUM_BLOCKS  # one second per 6-segment block
@@ -102,7 +101,7 @@ PRESETS: dict[str, AVQAPreset] = {
 def preset(size: str) -> AVQAPreset:
     """The preset of a size name; ValueError naming ``size`` otherwise."""
     if not isinstance(size, str) or size not in PRESETS:
-        raise ValueError(f"size must be one of {sorted(PRESETS)} for {DATASET}, got {size!r}")
+        raise ValueError(f"size must be one of {sorted(PRESETS)} for {NAME}, got {size!r}")
     return PRESETS[size]
 
 
@@ -574,7 +573,7 @@ def generate_avqa_yang(out_dir: str | Path, size: str = "tiny", seed: int = 0, d
         counts[split] = {"videos": len(scenes), "questions": len(records)}
     p = preset(size)
     manifest = {
-        "format": AVQA_SYNTH_FORMAT, "version": AVQA_SYNTH_VERSION, "dataset": DATASET, "size": size, "seed": seed,
+        "format": AVQA_SYNTH_FORMAT, "version": AVQA_SYNTH_VERSION, "dataset": NAME, "size": size, "seed": seed,
         "questions_per_clip": p.questions_per_clip, "instruments": list(p.instruments),
         "difficulty": difficulty, "clip_seconds": CLIP_SECONDS, "stride": 1, "segments": list(SEGMENTS),
         "world_seed": WORLD_SEED, "counts": counts,
@@ -588,7 +587,7 @@ def run(args: argparse.Namespace) -> int:
     """Generate with the parsed `sasr-lite synth` arguments (generate.py dispatches here)."""
     p = preset(args.size)
     need = store_nbytes(p.clips, CLIP_SECONDS, NUM_POSITIONS) / 1e9
-    print(f"generating {DATASET} {args.size} ({p.clips} clips of {CLIP_SECONDS} s, up to {p.questions_per_clip} "
+    print(f"generating {NAME} {args.size} ({p.clips} clips of {CLIP_SECONDS} s, up to {p.questions_per_clip} "
           f"questions each, {len(p.instruments)} instrument classes, about {need:.1f} GB of features) into {args.out}")
     start = time.perf_counter()
     out = generate_avqa_yang(args.out, args.size, args.seed, args.difficulty, progress=True)
