@@ -1,7 +1,8 @@
-"""`sasr-lite bench`: how fast the model trains and infers, and how fast the data path serves.
+"""`sasr-lite bench`: how fast the model trains and infers, how close that is to this machine's limit,
+and how fast the data path serves.
 
 At MUSIC-AVQA shapes (T = 10 segments, P = 196 map positions, 512 channels, D = 512, the
-paper-size model) on the current device, for batch sizes 16 and 64:
+paper-size model) on the current device, for batch sizes 16 and 64 (GPU) or 16 (CPU):
 
 - model training samples/s: forward with negatives, the four losses, backward, Adam step;
 - model inference samples/s: forward without negatives, no gradients;
@@ -9,14 +10,21 @@ paper-size model) on the current device, for batch sizes 16 and 64:
   per video): the video path runs once per video (``video_of``), as `BatchLoader(group=...)`
   batches allow;
 - data batches/s: `BatchLoader` gathering batches with negatives from a float16 feature
-  store on disk (a temporary one filled with random values; warm page cache), converted to
-  float32 on the device.
+  store on disk (a temporary one filled with random values; warm page cache).
 
-Every model row is measured for the paper's model and for the official network (the kit's port,
-`sasr_lite.model.official`, the same computation as the released code), alternating in one
-process, and the bench prints their ratio: speeds from different machines are not comparable
-(machines here differ by about 2x), so no ratio uses a number measured elsewhere. The data path
-should be >= 3x faster than the training step, which the same table compares within one run.
+**The limit.** Each model row also gives the FLOP one sample costs (matrix products counted by
+`torch.utils.flop_counter`, forward and backward for training) and this machine's matmul peak in
+the row's precision, measured in the same run on a large square product. Their quotient is the
+roofline: the samples/s the step would reach if it did nothing but multiply at peak speed;
+``% roofline`` says how much of it the step gets. fp32 rows are always measured; bf16 rows on a
+GPU, and on a CPU that multiplies bf16 in hardware (AVX512-BF16 or AMX).
+
+**Same run, same machine.** Every model row is measured for the paper's model and for the official
+network (the kit's port, `sasr_lite.model.official`), alternating in one process, each keeping its
+best round; the bench prints their ratio. Speeds from different machines are not comparable
+(machines here differ by about 2x), so no ratio uses a number measured elsewhere. A row whose
+rounds differ by more than 25% (another process took the cores, say) is flagged *noisy*, and no
+ratio is printed for it.
 """
 
 from __future__ import annotations
@@ -30,17 +38,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
 from sasr_lite.config import SaSRConfig
 from sasr_lite.data.annotations import parse_record
 from sasr_lite.data.dataset import AVQADataset, BatchLoader
 from sasr_lite.data.store import FeatureStore, StoreWriter
 from sasr_lite.data.vocab import build_vocabularies
-from sasr_lite.device import autocast, pick_device
+from sasr_lite.device import autocast, cpu_has_bf16, keep_freed_memory, maps_dtype, pick_device
 from sasr_lite.losses import sasr_losses
 from sasr_lite.model import build_model
+from sasr_lite.train import build_optimizer, cpu_threads
 
 T, P, AUDIO_DIM, VISUAL_DIM, L = 10, 196, 128, 512, 14
+NOISY = 1.25  # rounds of one row further apart than this (max / min) make it noisy
 
 
 def _sync(device: torch.device) -> None:
@@ -48,32 +59,43 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def _timed(step, steps: int, warmup: int, device: torch.device) -> float:
-    """Seconds per call of ``step`` after ``warmup`` untimed calls."""
+def _timed(step, steps: int, warmup: int, device: torch.device, min_seconds: float = 0.0) -> float:
+    """Seconds per call of ``step`` after ``warmup`` untimed calls: at least ``steps`` calls, and
+    more until ``min_seconds`` have passed (a short window is at the mercy of one stray stall)."""
     for _ in range(warmup):
         step()
     _sync(device)
-    start = time.perf_counter()
-    for _ in range(steps):
+    start, calls = time.perf_counter(), 0
+    while calls < steps or time.perf_counter() - start < min_seconds:
         step()
-    _sync(device)
-    return (time.perf_counter() - start) / steps
+        calls += 1
+        _sync(device)
+    return (time.perf_counter() - start) / calls
 
 
-def model_speed(config: SaSRConfig, batch_size: int, device: torch.device, steps: int, warmup: int = 2,
-                questions_per_video: int = 1) -> dict:
-    """Training and inference samples/s of build_model(config) on random MUSIC-AVQA-shaped inputs:
-    ``batch_size`` questions about ``batch_size / questions_per_video`` videos."""
-    torch.manual_seed(0)
-    model = build_model(config).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+def matmul_peak(dtype: torch.dtype, device: torch.device, size: int = 2048, seconds: float = 0.5) -> float:
+    """GFLOP/s of ``size`` x ``size`` matrix products in ``dtype`` on ``device`` (the best of a few
+    timed windows): the machine's ceiling for the matmul-bound part of a training step."""
+    a = torch.randn(size, size, device=device).to(dtype)
+    b = torch.randn(size, size, device=device).to(dtype)
+    flop = 2.0 * size**3
+    best = 0.0
+    for _ in range(3):
+        per_call = _timed(lambda: torch.mm(a, b), steps=2, warmup=1, device=device, min_seconds=seconds / 3)
+        best = max(best, flop / per_call / 1e9)
+    return best
+
+
+def _random_batch(config: SaSRConfig, batch_size: int, questions_per_video: int, device: torch.device,
+                  maps: torch.dtype) -> dict[str, torch.Tensor]:
+    """Random inputs of MUSIC-AVQA shapes: ``batch_size`` questions about batch_size / questions_per_video videos."""
     B = batch_size
     V = max(1, B // questions_per_video)
-    batch = {
+    return {
         "audio": torch.rand(V, T, AUDIO_DIM, device=device),
         "visual": torch.rand(V, T, VISUAL_DIM, device=device),
-        "visual_maps": torch.rand(V, T, P, VISUAL_DIM, device=device),
-        "visual_maps_neg": torch.rand(V, T, P, VISUAL_DIM, device=device),
+        "visual_maps": torch.rand(V, T, P, VISUAL_DIM, device=device).to(maps),
+        "visual_maps_neg": torch.rand(V, T, P, VISUAL_DIM, device=device).to(maps),
         "visual_neg": torch.rand(V, T, VISUAL_DIM, device=device),
         "question": torch.randint(0, config.question_vocab_size, (B, L), device=device),
         "question_len": torch.randint(1, L + 1, (B,)),  # on the host, as BatchLoader gives it
@@ -82,8 +104,16 @@ def model_speed(config: SaSRConfig, batch_size: int, device: torch.device, steps
         "video_of": torch.arange(B, device=device) % V,
     }
 
+
+def _steps(config: SaSRConfig, batch_size: int, device: torch.device, questions_per_video: int, precision: str):
+    """(model, train_step, infer_step) of build_model(config) on one random batch."""
+    torch.manual_seed(0)
+    model = build_model(config).to(device)
+    optimizer = build_optimizer(model, lr=1e-4)
+    batch = _random_batch(config, batch_size, questions_per_video, device, maps_dtype(device, precision))
+
     def train_step() -> None:
-        with autocast(device):
+        with autocast(device, precision):
             out = model(batch["audio"], batch["visual"], batch["visual_maps"], batch["question"], batch["visual_maps_neg"],
                         batch["video_of"], batch["visual_neg"], batch["question_len"])
             loss = sasr_losses(out, batch["answer"], batch["sources"], config)["total"]
@@ -93,15 +123,39 @@ def model_speed(config: SaSRConfig, batch_size: int, device: torch.device, steps
 
     @torch.no_grad()
     def infer_step() -> None:
-        with autocast(device):
+        with autocast(device, precision):
             model(batch["audio"], batch["visual"], batch["visual_maps"], batch["question"], video_of=batch["video_of"],
                   question_len=batch["question_len"])
 
+    return model, train_step, infer_step
+
+
+def model_speed(config: SaSRConfig, batch_size: int, device: torch.device, steps: int, warmup: int = 2,
+                questions_per_video: int = 1, precision: str = "fp32", min_seconds: float = 0.0) -> dict:
+    """Training and inference samples/s of build_model(config) on random MUSIC-AVQA-shaped inputs:
+    ``batch_size`` questions about ``batch_size / questions_per_video`` videos, in ``precision``."""
+    model, train_step, infer_step = _steps(config, batch_size, device, questions_per_video, precision)
     model.train()
-    train_s = _timed(train_step, steps, warmup, device)
+    train_s = _timed(train_step, steps, warmup, device, min_seconds)
     model.eval()
-    infer_s = _timed(infer_step, steps, warmup, device)
+    infer_s = _timed(infer_step, steps, warmup, device, min_seconds)
+    B = batch_size
     return {"train_samples_per_s": B / train_s, "infer_samples_per_s": B / infer_s, "train_ms_per_batch": 1e3 * train_s}
+
+
+def flops_per_sample(config: SaSRConfig, batch_size: int, questions_per_video: int = 1) -> dict[str, float]:
+    """FLOP per question of one training step (forward, losses, backward) and of one inference
+    forward, as torch.utils.flop_counter counts them (matrix products; elementwise work is free
+    in a roofline). Counted on the CPU in fp32: the count does not depend on device or precision."""
+    cpu = torch.device("cpu")
+    model, train_step, infer_step = _steps(config, batch_size, cpu, questions_per_video, "fp32")
+    counts = {}
+    for what, step, mode in (("train", train_step, model.train), ("infer", infer_step, model.eval)):
+        mode()
+        with FlopCounterMode(display=False) as counter:
+            step()
+        counts[what] = counter.get_total_flops() / batch_size
+    return counts
 
 
 def random_store(path: Path, num_videos: int, seed: int = 0) -> FeatureStore:
@@ -145,78 +199,141 @@ def data_speed(store: FeatureStore, batch_size: int, device: torch.device, batch
     return {"batches_per_s": 1.0 / per_batch, "samples_per_s": batch_size / per_batch}
 
 
+def precisions_for(device: torch.device) -> tuple[str, ...]:
+    """fp32 everywhere; bf16 too where the hardware multiplies it (any CUDA GPU the kit targets, a
+    CPU with AVX512-BF16 or AMX)."""
+    return ("fp32", "bf16") if device.type == "cuda" or cpu_has_bf16() else ("fp32",)
+
+
 def benchmark(device: str | None = None, batch_sizes: tuple[int, ...] | None = None, steps: int = 5,
               data_batches: int = 20, num_videos: int = 96, questions_per_video: tuple[int, ...] = (1, 5),
               archs: tuple[str, ...] = ("paper", "official"), rounds: int = 2,
-              config: SaSRConfig | None = None) -> pd.DataFrame:
-    """One row per (model, what, batch size, questions per video): samples/s (and batches/s) on
-    ``device``, plus the data path's rows (model "-").
+              config: SaSRConfig | None = None, precisions: tuple[str, ...] | None = None,
+              min_seconds: float = 0.0, peak_size: int = 2048) -> pd.DataFrame:
+    """One row per (model, what, precision, batch size, questions per video): samples/s (and
+    batches/s), GFLOP per sample, the roofline and its percentage, and ``spread`` (the fastest round
+    over the slowest); plus the data path's rows (model "-").
 
     The models of ``archs`` are measured in this process, alternating (paper, official, paper,
     official, ... ``rounds`` times) so that both meet the same machine; each keeps its best round.
     ``batch_sizes`` None: 16 and 64 on a GPU, 16 on a CPU (the official network is slow there).
     ``config``: the sizes (default: the paper's, D = 512, 22 tokens); each model gets its ``arch``.
+    ``precisions`` None: `precisions_for(device)`. The table's ``attrs`` hold the device, threads
+    and the matmul peaks (GFLOP/s per precision, measured before and after the models; the best).
     """
     config = config or SaSRConfig()
     dev = pick_device(device)
+    if dev.type == "cpu":
+        keep_freed_memory()
     batch_sizes = batch_sizes or ((16, 64) if dev.type == "cuda" else (16,))
+    precisions = precisions or precisions_for(dev)
+    dtypes = {"fp32": torch.float32, "bf16": torch.bfloat16}
+    peaks = {p: matmul_peak(dtypes[p], dev, peak_size) for p in precisions}
+    flops: dict[tuple, dict[str, float]] = {}
     rows = []
     with tempfile.TemporaryDirectory(prefix="sasr-bench-") as tmp:
         store = random_store(Path(tmp) / "store", num_videos)
         for B in batch_sizes:
             for k in questions_per_video:
-                best: dict[str, dict[str, float]] = {}
-                for _ in range(rounds):
-                    for arch in archs:
-                        m = model_speed(config.replace(arch=arch), B, dev, steps, questions_per_video=k)
-                        kept = best.setdefault(arch, m)
-                        for key in ("train_samples_per_s", "infer_samples_per_s"):
-                            kept[key] = max(kept[key], m[key])
-                for arch, m in best.items():
-                    for what, key in (("model training", "train_samples_per_s"), ("model inference", "infer_samples_per_s")):
-                        rows.append({"model": arch, "what": what, "batch": B, "questions/video": k,
-                                     "samples/s": m[key], "batches/s": m[key] / B})
+                for arch in archs:
+                    flops[(arch, B, k)] = flops_per_sample(config.replace(arch=arch), B, k)
+                for precision in precisions:
+                    seen: dict[str, dict[str, list[float]]] = {}
+                    for _ in range(rounds):
+                        for arch in archs:
+                            m = model_speed(config.replace(arch=arch), B, dev, steps, questions_per_video=k,
+                                            precision=precision, min_seconds=min_seconds)
+                            for key in ("train_samples_per_s", "infer_samples_per_s"):
+                                seen.setdefault(arch, {}).setdefault(key, []).append(m[key])
+                    for arch, speeds in seen.items():
+                        for what, key, fkey in (("model training", "train_samples_per_s", "train"),
+                                                ("model inference", "infer_samples_per_s", "infer")):
+                            best = max(speeds[key])
+                            rows.append({"model": arch, "what": what, "precision": precision, "batch": B,
+                                         "questions/video": k, "samples/s": best, "batches/s": best / B,
+                                         "GFLOP/sample": flops[(arch, B, k)][fkey] / 1e9,
+                                         "spread": best / min(speeds[key])})
             d = data_speed(store, B, dev, data_batches)
-            rows.append({"model": "-", "what": "data path (store -> batch, with negatives)", "batch": B,
-                         "questions/video": 1, "samples/s": d["samples_per_s"], "batches/s": d["batches_per_s"]})
+            rows.append({"model": "-", "what": "data path (store -> batch, with negatives)", "precision": "fp16 store",
+                         "batch": B, "questions/video": 1, "samples/s": d["samples_per_s"], "batches/s": d["batches_per_s"]})
+    for p in precisions:  # the machine again, after the models: a peak disturbed once is not kept
+        peaks[p] = max(peaks[p], matmul_peak(dtypes[p], dev, peak_size))
     table = pd.DataFrame(rows)
-    table.attrs["device"] = str(dev)
-    table.attrs["threads"] = torch.get_num_threads()
+    # roofline = peak GFLOP/s / GFLOP per sample (the data path's rows have no FLOP: NaN)
+    table["roofline samples/s"] = table["precision"].map(peaks) / table["GFLOP/sample"]
+    table["% roofline"] = 100.0 * table["samples/s"] / table["roofline samples/s"]
+    table.attrs.update(device=str(dev), threads=torch.get_num_threads(), peaks_gflops=peaks,
+                       cpu_bf16=dev.type == "cpu" and cpu_has_bf16())
     return table
 
 
+def noisy_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The model rows whose rounds differed by more than 25% (fastest / slowest > NOISY)."""
+    if "spread" not in table:
+        return table.iloc[0:0]
+    return table[table["spread"] > NOISY]
+
+
 def speed_ratios(table: pd.DataFrame, numerator: str = "paper", denominator: str = "official") -> pd.DataFrame:
-    """``numerator`` samples/s over ``denominator``'s, per (what, batch, questions/video), from one
-    `benchmark` table (so from one run on one machine)."""
+    """``numerator`` samples/s over ``denominator``'s, per (what, precision, batch, questions/video),
+    from one `benchmark` table (so from one run on one machine). A ratio either of whose rows is
+    noisy is NaN, with ``noisy`` True."""
+    index = ["what", "precision", "batch", "questions/video"] if "precision" in table else ["what", "batch", "questions/video"]
     models = table[table["model"].isin([numerator, denominator])]
-    wide = models.pivot_table(index=["what", "batch", "questions/video"], columns="model", values="samples/s")
+    wide = models.pivot_table(index=index, columns="model", values="samples/s")
     ratio = (wide[numerator] / wide[denominator]).rename(f"{numerator} / {denominator}")
-    return ratio.reset_index()
+    out = ratio.reset_index()
+    if "spread" in models:
+        spread = models.pivot_table(index=index, columns="model", values="spread").max(axis=1)
+        noisy = (spread > NOISY).reset_index(drop=True)
+        out["noisy"] = noisy.to_numpy()
+        out.loc[out["noisy"], ratio.name] = float("nan")
+    return out
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 (default: CUDA when present, else CPU)")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
-    parser.add_argument("--quick", action="store_true", help="few steps and a small store (about half a minute on CPU)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch CPU threads (default: torch's choice; the README's numbers use 2)")
+    parser.add_argument("--quick", action="store_true", help="short windows and a small store (about a minute on CPU)")
+    parser.add_argument("--precision", choices=("fp32", "bf16"), action="append", default=None,
+                        help="measure only this precision (repeatable; default: fp32, and bf16 where the hardware has it)")
     parser.add_argument("--json", type=Path, default=None, help="also write the table as JSON to this file")
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    steps, data_batches, videos, rounds = (2, 8, 48, 1) if args.quick else (6, 30, 128, 2)
-    table = benchmark(args.device, steps=steps, data_batches=data_batches, num_videos=videos, rounds=rounds)
-    print(f"device {table.attrs['device']}, {table.attrs['threads']} torch threads; the paper's model and the "
-          f"official network (sasr_lite.model.official) at D=512, T={T}, P={P}, {VISUAL_DIM} channels, "
-          f"measured alternately in this run")
-    print(table.to_string(index=False, float_format=lambda v: f"{v:.1f}"))
+    if args.threads is not None and args.threads < 1:
+        raise ValueError(f"--threads must be >= 1, got {args.threads}")
+    if args.json is not None and args.json.is_dir():
+        raise ValueError(f"--json {args.json} is a folder; give the path of the JSON file to write")
+    steps, data_batches, videos, rounds, seconds, peak = (
+        (2, 8, 48, 2, 0.5, 1024) if args.quick else (6, 30, 128, 3, 2.0, 2048))
+    with cpu_threads(args.threads):
+        table = benchmark(args.device, steps=steps, data_batches=data_batches, num_videos=videos, rounds=rounds,
+                          precisions=tuple(args.precision) if args.precision else None, min_seconds=seconds,
+                          peak_size=peak)
+        threads = torch.get_num_threads()
+    peaks = table.attrs["peaks_gflops"]
+    print(f"device {table.attrs['device']}, {threads} torch threads; the paper's model and the official network "
+          f"(sasr_lite.model.official) at D=512, T={T}, P={P}, {VISUAL_DIM} channels, measured alternately in this run")
+    print("matmul peak of this machine, this run: " + ", ".join(f"{p} {g:.0f} GFLOP/s" for p, g in peaks.items()))
+    print(table.to_string(index=False, na_rep="", float_format=lambda v: f"{v:.2f}" if abs(v) < 10 else f"{v:.1f}"))
     ratios = speed_ratios(table)
+    shown = ratios.copy()
+    name = "paper / official"
+    shown[name] = [("noisy" if noisy else f"{r:.1f}x") for r, noisy in zip(ratios[name], ratios.get("noisy", False))]
     print("\nsame run, same machine:")
-    print(ratios.to_string(index=False, float_format=lambda v: f"{v:.1f}x"))
+    print(shown.drop(columns=["noisy"], errors="ignore").to_string(index=False))
+    noisy = noisy_rows(table)
+    if len(noisy):
+        message = (f"{len(noisy)} row(s) varied by more than {NOISY - 1:.0%} between rounds (another process on the "
+                   "cores?): their ratios are not printed; run again on a quiet machine")
+        print(f"\nwarning: {message}")
     if args.json:
         from sasr_lite.data.files import write_json_atomic
 
-        write_json_atomic(args.json, {"device": table.attrs["device"], "threads": table.attrs["threads"],
+        write_json_atomic(args.json, {"device": table.attrs["device"], "threads": threads,
+                                      "peaks_gflops": peaks, "cpu_bf16": table.attrs["cpu_bf16"],
                                       "rows": json.loads(table.to_json(orient="records")),
                                       "ratios": json.loads(ratios.to_json(orient="records"))})
     return 0

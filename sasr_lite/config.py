@@ -9,6 +9,8 @@ import typing
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
+from sasr_lite.device import PRECISIONS
+
 
 def check_field_types(config) -> None:
     """Raise one ValueError naming every field of the dataclass ``config`` whose value is not of its
@@ -124,6 +126,7 @@ class TrainConfig:
     group: int = 1  # the shuffle keeps up to this many questions of a video in one batch (BatchLoader)
     device: str | None = None  # None: CUDA when present, else CPU
     num_threads: int | None = None  # torch CPU threads during the run; None keeps torch's setting
+    precision: str = "auto"  # "fp32", "bf16" (autocast) or "auto": bf16 on CUDA, fp32 on a CPU (device.py)
     resident: bool = False  # copy the train/val stores to the device once (GPU: data costs nothing)
     eval_every: int = 1  # validate every N epochs (and after the last); 0 = never
     checkpoint_every: int = 1  # write checkpoint.pt every N epochs (and after the last)
@@ -145,6 +148,8 @@ class TrainConfig:
         for name in ("max_batches", "num_threads"):
             if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise ValueError(f"TrainConfig.{name} must be >= 1 or None, got {getattr(self, name)}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"TrainConfig.precision must be one of {PRECISIONS}, got {self.precision!r}")
         if self.eval_every < 0:
             raise ValueError(f"TrainConfig.eval_every must be >= 0 (0: never), got {self.eval_every}")
         if self.lr <= 0:

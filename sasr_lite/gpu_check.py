@@ -52,15 +52,17 @@ def bench(device: torch.device, tiny: bool) -> dict[str, Any]:
     from sasr_lite.bench import benchmark, speed_ratios
     from sasr_lite.config import SaSRConfig
 
+    precision = "bf16" if device.type == "cuda" else "fp32"
     if tiny:
         table = benchmark(device, batch_sizes=(4,), steps=1, data_batches=2, num_videos=8, archs=("paper",),
-                          rounds=1, config=SaSRConfig.tiny())
+                          rounds=1, config=SaSRConfig.tiny(), precisions=(precision,), peak_size=256)
         ratios = None
     else:
-        table = benchmark(device, batch_sizes=(16, 64), steps=20, data_batches=40, num_videos=300)
+        table = benchmark(device, batch_sizes=(16, 64), steps=20, data_batches=40, num_videos=300,
+                          precisions=(precision,))
         ratios = speed_ratios(table).to_dict(orient="records")
-    return {"autocast": "bf16" if device.type == "cuda" else "off (CPU)", "rows": table.to_dict(orient="records"),
-            "paper_over_official": ratios}
+    return {"autocast": "bf16" if precision == "bf16" else "off (CPU)", "peaks_gflops": table.attrs["peaks_gflops"],
+            "rows": table.to_dict(orient="records"), "paper_over_official": ratios}
 
 
 def data_path(device: torch.device, tiny: bool) -> dict[str, Any]:

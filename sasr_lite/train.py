@@ -45,7 +45,7 @@ from sasr_lite.config import SaSRConfig, TrainConfig
 from sasr_lite.data.dataset import BatchLoader
 from sasr_lite.data.files import write_json_atomic, write_text_atomic
 from sasr_lite.data.loading import TrainData, load_data
-from sasr_lite.device import autocast, pick_device
+from sasr_lite.device import autocast, keep_freed_memory, maps_dtype, pick_device
 from sasr_lite.losses import sasr_losses
 from sasr_lite.model import build_model
 
@@ -159,8 +159,15 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def _forward_losses(model, batch, model_config: SaSRConfig, negatives: bool, device: torch.device):
-    with autocast(device):
+def build_optimizer(model: torch.nn.Module, lr: float, weight_decay: float = 0.0) -> torch.optim.Adam:
+    """The paper's Adam, as one fused kernel over all parameters (CPU and CUDA): the same update as
+    the per-tensor loop, which on a CPU spent about a sixth of the paper-size step in small ops."""
+    return torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay, fused=True)
+
+
+def _forward_losses(model, batch, model_config: SaSRConfig, negatives: bool, device: torch.device,
+                    precision: str = "auto"):
+    with autocast(device, precision):
         output = model(batch["audio"], batch["visual"], batch["visual_maps"], batch["question"],
                        batch["visual_maps_neg"] if negatives else None, batch["video_of"],
                        batch["visual_neg"] if negatives else None, batch["question_len"],
@@ -170,12 +177,13 @@ def _forward_losses(model, batch, model_config: SaSRConfig, negatives: bool, dev
 
 
 @torch.no_grad()
-def validation_accuracy(model: torch.nn.Module, batches, device: torch.device, world: int = 1) -> float:
+def validation_accuracy(model: torch.nn.Module, batches, device: torch.device, world: int = 1,
+                        precision: str = "auto") -> float:
     """Answer accuracy (%) over ``batches``; an unknown answer (-1) counts as wrong. Summed over ranks."""
     model.eval()
     counts = torch.zeros(3, dtype=torch.float64, device=device)  # right, questions, non-finite rows
     for batch in batches:
-        with autocast(device):
+        with autocast(device, precision):
             logits = model(batch["audio"], batch["visual"], batch["visual_maps"], batch["question"],
                            video_of=batch["video_of"], question_len=batch["question_len"],
                            choices=batch.get("choices"), choice_len=batch.get("choice_len")).answer_logits
@@ -254,6 +262,8 @@ def _annotation_changes(recorded: dict, now: dict) -> list[str]:
 def _train(data: TrainData, model_config: SaSRConfig, config: TrainConfig, out_dir: Path | None,
            resume: bool, allow_new_annotations: bool, name: str) -> TrainResult:
     device = pick_device(config.device)
+    if device.type == "cpu":
+        keep_freed_memory()
     ddp = _init_distributed(device)
     if device.type == "cuda" and ddp.world > 1:
         device = torch.device("cuda", ddp.local_rank)
@@ -262,7 +272,7 @@ def _train(data: TrainData, model_config: SaSRConfig, config: TrainConfig, out_d
 
     model_config = sized_for(model_config, data)
     model = build_model(model_config).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    optimizer = build_optimizer(model, config.lr, config.weight_decay)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=config.step_size, gamma=config.gamma)
 
     history: list[dict[str, Any]] = []
@@ -302,13 +312,15 @@ def _train(data: TrainData, model_config: SaSRConfig, config: TrainConfig, out_d
         model = torch.nn.parallel.DistributedDataParallel(
             model, device_ids=[device.index] if device.type == "cuda" else None, find_unused_parameters=unused)
 
+    maps = maps_dtype(device, config.precision)
     train_loader = BatchLoader(data.dataset("train", seed=config.seed), config.batch_size, shuffle=True,
-                               seed=config.seed, device=device, resident=config.resident, group=config.group)
+                               seed=config.seed, device=device, resident=config.resident, group=config.group,
+                               maps_dtype=maps)
     batches = ShardedBatches(train_loader, ddp.rank, ddp.world) if ddp.world > 1 else train_loader
     val_batches = None
     if "val" in data.records and config.eval_every:
         val_loader = BatchLoader(data.dataset("val", seed=config.seed), max(config.batch_size, 64), shuffle=False,
-                                 device=device, resident=config.resident)
+                                 device=device, resident=config.resident, maps_dtype=maps)
         val_batches = ShardedBatches(val_loader, ddp.rank, ddp.world, pad=False) if ddp.world > 1 else val_loader
 
     writer = None
@@ -324,7 +336,7 @@ def _train(data: TrainData, model_config: SaSRConfig, config: TrainConfig, out_d
         last = epoch == config.epochs - 1
         validate = None
         if val_batches is not None and ((epoch + 1) % config.eval_every == 0 or last):
-            validate = functools.partial(validation_accuracy, bare, val_batches, device, ddp.world)
+            validate = functools.partial(validation_accuracy, bare, val_batches, device, ddp.world, config.precision)
         row = _train_epoch(model, batches, num_batches, optimizer, model_config, config, device, epoch, ddp, name,
                            validate)
         row["lr"] = scheduler.get_last_lr()[0]
@@ -378,7 +390,7 @@ def _train_epoch(model, batches, num_batches, optimizer, model_config, config, d
     for step, batch in enumerate(batches):
         if step >= num_batches:
             break
-        output, losses = _forward_losses(model, batch, model_config, config.negatives, device)
+        output, losses = _forward_losses(model, batch, model_config, config.negatives, device, config.precision)
         optimizer.zero_grad(set_to_none=True)
         losses["total"].backward()
         optimizer.step()

@@ -110,31 +110,6 @@ def test_progress_bar_is_plain_text_and_shows_each_loss_part(tiny, capsys):
         assert part in err, part
 
 
-def test_bench_measures_the_model_and_the_data_path(tmp_path):
-    from sasr_lite.bench import data_speed, model_speed, random_store
-
-    for per_video in (1, 2):  # 4 questions about 4 videos, then about 2
-        model = model_speed(SaSRConfig.tiny(), batch_size=4, device=torch.device("cpu"), steps=1, warmup=1,
-                            questions_per_video=per_video)
-        assert model["train_samples_per_s"] > 0 and model["infer_samples_per_s"] > 0
-    store = random_store(tmp_path / "store", num_videos=6)
-    assert (store.T, store.P, len(store)) == (10, 196, 6)
-    data = data_speed(store, batch_size=4, device=torch.device("cpu"), batches=3)
-    assert data["samples_per_s"] == pytest.approx(4 * data["batches_per_s"])
-
-
-def test_bench_measures_both_networks_in_one_run_and_divides_them():
-    from sasr_lite.bench import benchmark, speed_ratios
-
-    table = benchmark("cpu", batch_sizes=(2,), steps=1, data_batches=1, num_videos=4, questions_per_video=(1,),
-                      rounds=2)
-    assert set(table["model"]) == {"paper", "official", "-"}
-    ratios = speed_ratios(table).set_index("what")["paper / official"]
-    rows = table.set_index(["model", "what"])["samples/s"]
-    for what in ("model training", "model inference"):
-        assert ratios[what] == pytest.approx(rows[("paper", what)] / rows[("official", what)])
-
-
 def test_python_dash_m_sasr_lite_train_trains(tiny, tmp_path):
     """The README's `python -m sasr_lite.train` (and so `torchrun -m sasr_lite.train`) runs the trainer."""
     import subprocess

@@ -205,7 +205,7 @@ class BatchLoader:
     ``video_index`` [V], in store order so every read is one sorted numpy fancy index of the
     memmap). ``video_of[b]`` is question b's video row: pass it to `SaSRNet` and the video path
     runs once per video. The batch stays float16 until it is on ``device`` (half the bytes to
-    move), which converts it to float32.
+    move), which converts it to float32 (the maps to ``maps_dtype``: bf16 when a CPU trains in bf16).
 
     ``group``: when shuffling, keep up to ``group`` questions of a video next to each other, so a
     batch of B questions needs about B / group videos (the video path, not the question, is
@@ -228,6 +228,7 @@ class BatchLoader:
         drop_last: bool = False,
         resident: bool = False,
         group: int = 1,
+        maps_dtype: torch.dtype = torch.float32,
     ):
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -238,6 +239,7 @@ class BatchLoader:
         self.shuffle = shuffle
         self.seed = seed
         self.group = group
+        self.maps_dtype = maps_dtype
         self.device = pick_device() if device is None else torch.device(device)
         self.drop_last = drop_last
         self.epoch = 0
@@ -303,7 +305,9 @@ class BatchLoader:
             return torch.from_numpy(np.ascontiguousarray(a, dtype=np.int64)).to(device)
 
         return {
-            **{k: t.to(device).float() for k, t in feats.items()},  # float16 -> float32 on the device
+            # float16 -> float32 (the maps: maps_dtype) on the device
+            **{k: t.to(device).to(self.maps_dtype if k.startswith("visual_maps") else torch.float32)
+               for k, t in feats.items()},
             "sources": torch.from_numpy(ds.sources[videos]).to(device),  # [V, 22]
             "video_index": long(videos),  # [V] store rows
             "question": long(ds.questions[items]),  # [B, 14]

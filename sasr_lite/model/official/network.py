@@ -144,7 +144,9 @@ class OfficialSaSRNet(nn.Module):
         # from here on the question matters: one row per question
         f_a_g, f_v_sa = video["f_a_g"], video["f_v_sa"]
         if video_of is not None:
-            f_a_g, f_v_sa = f_a_g[video_of], f_v_sa[video_of]  # [B, T, D]
+            # index_select, not f[video_of]: its backward (index_add_) sums the rows of a video in a
+            # fixed order, where indexing's (index_put_) order changes from run to run on 2+ threads
+            f_a_g, f_v_sa = f_a_g.index_select(0, video_of), f_v_sa.index_select(0, video_of)  # [B, T, D]
         # (3.5) question-guided summaries over T (vision first, as the official forward)
         f_v_ta, temporal_attn_v = self.temporal_v(q, f_v_sa)
         f_a_ta, temporal_attn_a = self.temporal_a(q, f_a_g)
