@@ -37,7 +37,7 @@
 # sasr-lite synth --out data/synth --size full
 # sasr-lite train data/synth --out runs/sasr                 # the paper's recipe
 # sasr-lite train data/synth_small --out runs/lesson --model.d_model 128 --model.word_dim 128 \
-#     --epochs 9 --batch_size 32 --group 8 --lr 5e-4 --num_threads 1   # the lesson run
+#     --epochs 9 --batch_size 32 --group 8 --lr 5e-4 --num_threads 2   # the lesson run
 # ```
 #
 # Set `DATA` (or `SASR_LITE_DATA`) to a MUSIC-AVQA folder prepared by `data_scripts/` and

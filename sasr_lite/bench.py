@@ -291,6 +291,42 @@ def speed_ratios(table: pd.DataFrame, numerator: str = "paper", denominator: str
     return out
 
 
+def processor_name() -> str:
+    """The CPU's model name (Linux: /proc/cpuinfo), else what ``platform`` knows."""
+    import platform
+
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def summary_markdown(result: dict, source: str) -> str:
+    """The README's speed table from a `--json` result: per network, precision and questions per video,
+    training and inference samples/s with % of the roofline, then the same-run ratios."""
+    rows = pd.DataFrame(result["rows"])
+    models = rows[rows["model"] != "-"]
+    peaks = ", ".join(f"{p} {g:.0f} GFLOP/s" for p, g in result["peaks_gflops"].items())
+    lines = [f"Measured by `sasr-lite bench --threads {result['threads']} --json {source}` on {result['device']} "
+             f"({result.get('processor', 'processor not recorded')}, {result['threads']} threads); matmul peak in the "
+             f"same run: {peaks}.", "",
+             "| network | precision | questions / video | GFLOP / question (training) | training samples/s (% roofline) "
+             "| inference samples/s (% roofline) |", "|---|---|---|---|---|---|"]
+    for (model, precision, k), group in models.groupby(["model", "precision", "questions/video"], sort=False):
+        train, infer = (group[group["what"] == w].iloc[0] for w in ("model training", "model inference"))
+        noisy = " (noisy)" if max(train["spread"], infer["spread"]) > NOISY else ""
+        lines.append(f"| {model} | {precision} | {k} | {train['GFLOP/sample']:.2f} | {train['samples/s']:.1f} "
+                     f"({train['% roofline']:.0f}%) | {infer['samples/s']:.1f} ({infer['% roofline']:.0f}%){noisy} |")
+    data = rows[rows["model"] == "-"]
+    for _, row in data.iterrows():
+        lines.append(f"\nThe data path served {row['samples/s']:.0f} samples/s (batch {row['batch']}, with negatives, "
+                     "from a float16 store) in the same run.")
+    return "\n".join(lines) + "\n"
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 (default: CUDA when present, else CPU)")
     parser.add_argument("--threads", type=int, default=None,
@@ -299,9 +335,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--precision", choices=("fp32", "bf16"), action="append", default=None,
                         help="measure only this precision (repeatable; default: fp32, and bf16 where the hardware has it)")
     parser.add_argument("--json", type=Path, default=None, help="also write the table as JSON to this file")
+    parser.add_argument("--summary", type=Path, default=None, metavar="JSON",
+                        help="measure nothing: print the README's speed table from a saved --json result")
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.summary is not None:
+        from sasr_lite.data.files import read_json
+
+        print(summary_markdown(read_json(args.summary), str(args.summary)), end="")
+        return 0
     if args.threads is not None and args.threads < 1:
         raise ValueError(f"--threads must be >= 1, got {args.threads}")
     if args.json is not None and args.json.is_dir():
@@ -332,7 +375,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         from sasr_lite.data.files import write_json_atomic
 
-        write_json_atomic(args.json, {"device": table.attrs["device"], "threads": threads,
+        write_json_atomic(args.json, {"device": table.attrs["device"], "processor": processor_name(), "threads": threads,
                                       "peaks_gflops": peaks, "cpu_bf16": table.attrs["cpu_bf16"],
                                       "rows": json.loads(table.to_json(orient="records")),
                                       "ratios": json.loads(ratios.to_json(orient="records"))})

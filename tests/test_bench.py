@@ -95,3 +95,19 @@ def test_bench_json_keeps_the_rows_schema_and_adds_precision_and_the_peaks(tmp_p
     for row in saved["rows"]:
         assert {"model", "what", "batch", "questions/video", "samples/s", "batches/s", "precision"} <= set(row)
     assert {r["what"] for r in saved["ratios"]} == {"model training", "model inference"}
+
+
+def test_readme_speed_table_is_the_committed_result_file():
+    """README quotes the bench's numbers from the file the bench wrote, never typed by hand."""
+    import re
+    from pathlib import Path
+
+    from sasr_lite.bench import summary_markdown
+    from sasr_lite.data.files import read_json
+
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text()
+    match = re.search(r"<!-- bench-summary: (\S+) -->\n(.*?)<!-- /bench-summary -->", readme, re.S)
+    assert match, "README has no bench-summary block"
+    source = match.group(1)
+    assert match.group(2) == summary_markdown(read_json(root / source), source)

@@ -7,7 +7,7 @@ from torch import nn
 
 from sasr_lite.model.shapes import check_float, check_shape
 
-_EPS = 1e-12  # the floor torch.nn.functional.normalize uses for zero vectors
+EPS = 1e-12  # the floor torch.nn.functional.normalize uses for zero vectors
 
 
 class SpatialAttention(nn.Module):
@@ -54,8 +54,8 @@ class SpatialAttention(nn.Module):
             if self.norm == "l2":
                 # dividing the scores by the norms equals normalising both sides, without
                 # writing a normalised copy of the maps
-                map_norm = torch.linalg.vector_norm(X, dim=-1).clamp_min(_EPS)  # [B*T, P]
-                query_norm = torch.linalg.vector_norm(query, dim=-1).clamp_min(_EPS)  # [B*T, 1]
+                map_norm = torch.linalg.vector_norm(X, dim=-1).clamp_min(EPS)  # [B*T, P]
+                query_norm = torch.linalg.vector_norm(query, dim=-1).clamp_min(EPS)  # [B*T, 1]
                 scores = scores / (map_norm * query_norm)
             # (3.4) w_t = softmax_P(score / temperature)
             spatial_attn = torch.softmax(scores / self.temperature, dim=-1)

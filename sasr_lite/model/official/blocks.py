@@ -13,6 +13,7 @@ from torch import nn
 
 from sasr_lite.model.encoders import QuestionEncoder
 from sasr_lite.model.shapes import check_float, check_shape
+from sasr_lite.model.spatial import EPS
 
 TEMPORAL_HEADS = 4  # official attn_a / attn_v: nn.MultiheadAttention(512, 4)
 TEMPORAL_DROPOUT = 0.1  # official dropout of those attentions and of dropout1-4 after them
@@ -55,12 +56,15 @@ class AudioGuidedGrounding(nn.Module):
         check_shape("visual_maps", visual_maps, ("B", "T", "P", D), sizes)
         check_float("visual_maps", visual_maps)
         B, T, P, _ = visual_maps.shape
-        X = nn.functional.normalize(visual_maps.reshape(B * T, P, D), dim=-1)
+        X = visual_maps.reshape(B * T, P, D)  # a view: the maps are never copied
+        # the official code normalises X itself; dividing by the norms [B*T, P] instead gives the same
+        # numbers without writing (and reading back) a normalised copy of the maps
+        map_norm = torch.linalg.vector_norm(X, dim=-1).clamp_min(EPS)  # [B*T, P]
         query = nn.functional.normalize(f_a_g.reshape(B * T, D, 1), dim=1)
         # (3.4) w_t = softmax_P(cos(X_t,p, f_a,t^g))
-        spatial_attn = torch.softmax((X @ query).squeeze(-1), dim=-1)  # [B*T, P]
-        # (3.4) f_v,t^attn = w_t X_t (unit-length map vectors)
-        f_v_attn = (spatial_attn.unsqueeze(1) @ X).squeeze(1)  # [B*T, D]
+        spatial_attn = torch.softmax((X @ query).squeeze(-1) / map_norm, dim=-1)  # [B*T, P]
+        # (3.4) f_v,t^attn = w_t X_t (unit-length map vectors): sum_p (w_p / |X_p|) X_p
+        f_v_attn = ((spatial_attn / map_norm).unsqueeze(1) @ X).squeeze(1)  # [B*T, D]
         # (3.4) f_v,t^sa = FC(tanh([f_v,t^g; f_v,t^attn]))
         f_v_sa = self.fc(torch.tanh(torch.cat([f_v_g.reshape(B * T, D), f_v_attn], dim=-1)))
         return f_v_sa.reshape(B, T, D), spatial_attn.reshape(B, T, P)
