@@ -39,6 +39,8 @@ def train_parser(prog: str = "sasr-lite train", description: str | None = None) 
                         help="folder with the {split}/ feature stores (default DATA/store)")
     parser.add_argument("--out", type=Path, default=Path("runs/train"), help="output folder")
     parser.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="OUT holds an earlier run: move it aside to OUT.old-N and start afresh")
     parser.add_argument("--allow_new_annotations", action="store_true",
                         help="with --resume: continue although the annotation files changed since the checkpoint")
     parser.add_argument("--tiny", action="store_true", help="start from SaSRConfig.tiny() sizes (smoke runs)")
@@ -104,7 +106,8 @@ def run(args: Namespace) -> int:
     from sasr_lite.train import train  # torch and the model load only when a run starts
 
     result = train(args.data, args.model_config, args.train_config, store_dir=args.store, out_dir=args.out,
-                   resume=args.resume, allow_new_annotations=args.allow_new_annotations)
+                   resume=args.resume, allow_new_annotations=args.allow_new_annotations,
+                   overwrite=args.overwrite)
     if int(os.environ.get("RANK", "0")) == 0 and len(result.history):
         final = result.history.iloc[-1]
         print(f"done: {len(result.history)} epochs, final val accuracy {final['val_accuracy']:.2f}% "
