@@ -111,11 +111,12 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["SASR_LITE_SCALE"] = args.scale
     os.environ.pop("MPLBACKEND", None)
     folder = args.dir.resolve()
+    scripts = notebook_scripts(folder, args.prefixes)
     if args.fresh and not args.sync_only and (folder / "runs" / args.scale).exists():
         move_aside(folder / "runs" / args.scale)
 
     total = 0.0
-    for script in notebook_scripts(folder, args.prefixes):
+    for script in scripts:
         ipynb = script.with_suffix(".ipynb")
         sync(script)
         if args.sync_only:

@@ -42,9 +42,9 @@ def test_a_nan_feature_stops_training_naming_epoch_step_and_videos(tiny, poisone
     out = tmp_path / "run"
     good = train(tiny, SaSRConfig.tiny(), CONFIG, out_dir=out)  # a good checkpoint first
     before = hashlib.sha256((out / "checkpoint.pt").read_bytes()).hexdigest()
-    data = load_data(poisoned, splits=("train", "val"))
-    with pytest.raises(NonFiniteError, match=r"epoch 1, step \d+: the training loss is not finite .* videos \['\d+"):
-        train(data, SaSRConfig.tiny(), CONFIG, out_dir=out)
+    data = load_data(poisoned, splits=("train", "val", "test"))  # same annotation files, poisoned features
+    with pytest.raises(NonFiniteError, match=r"epoch 2, step \d+: the training loss is not finite .* videos \['\d+"):
+        train(data, SaSRConfig.tiny(), CONFIG.replace(epochs=2), out_dir=out, resume=True)
     assert hashlib.sha256((out / "checkpoint.pt").read_bytes()).hexdigest() == before, "the good checkpoint was overwritten"
     assert good.checkpoint == out / "checkpoint.pt"
 
