@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from sasr_lite.cli import at_least
 from sasr_lite.config import SaSRConfig
 from sasr_lite.data.annotations import parse_record
 from sasr_lite.data.dataset import AVQADataset, BatchLoader
@@ -196,12 +197,14 @@ def speed_ratios(table: pd.DataFrame, numerator: str = "paper", denominator: str
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 (default: CUDA when present, else CPU)")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument("--threads", type=at_least(1), default=None, help="torch CPU threads (default: torch's choice)")
     parser.add_argument("--quick", action="store_true", help="few steps and a small store (about half a minute on CPU)")
     parser.add_argument("--json", type=Path, default=None, help="also write the table as JSON to this file")
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.json is not None and args.json.is_dir():  # checked before the minutes of measuring
+        raise ValueError(f"--json {args.json} is a folder; give a file name, e.g. {args.json / 'bench.json'}")
     if args.threads:
         torch.set_num_threads(args.threads)
     steps, data_batches, videos, rounds = (2, 8, 48, 1) if args.quick else (6, 30, 128, 2)

@@ -584,11 +584,28 @@ def run(args: argparse.Namespace) -> int:
         return _evaluate(args, out)
 
 
+def _check_store_matches_data(args: argparse.Namespace, data) -> None:
+    """``--store`` must hold the same features as the store beside the annotations, where there is
+    one (a synthetic benchmark's): another seed's store has the same ids but other rows."""
+    from sasr_lite.data.store import MANIFEST, FeatureStore
+
+    used = data.stores[args.split]
+    beside = args.data / "store" / args.split
+    if args.store is None or not (beside / MANIFEST).is_file() or beside.resolve() == used.path.resolve():
+        return
+    own = FeatureStore.open(beside)
+    if own.digest != used.digest:
+        raise ValueError(f"--store {used.path} holds other features than {beside}, the {args.split} store of "
+                         f"{args.data} (store checksums {str(used.digest)[:12]} and {str(own.digest)[:12]}); "
+                         f"evaluate with the store built with these annotations")
+
+
 def _evaluate(args: argparse.Namespace, out: Path) -> int:
     from sasr_lite.data.loading import load_data
 
     model, ckpt = load_model(args.checkpoint, args.device)
     data = load_data(args.data, args.store, splits=(args.split,), vocabularies=ckpt.vocabularies, required=(args.split,))
+    _check_store_matches_data(args, data)
     head = data.benchmark.answer_format  # the answer head this benchmark needs
     if ckpt.model_config.answer_head != head:  # e.g. an AVQA-Yang model asked MUSIC-AVQA's questions
         raise ValueError(f"{args.checkpoint} has a {ckpt.model_config.answer_head!r} answer head, but {args.data} holds "
@@ -628,7 +645,8 @@ def _evaluate(args: argparse.Namespace, out: Path) -> int:
     write_text_atomic(out / f"{args.split}_predictions.csv", report.predictions.frame.to_csv(index=False))
     write_json_atomic(out / f"{args.split}_results.json", {
         **report.summary(), "checkpoint": str(args.checkpoint), "epoch": ckpt.epoch,
-        "train_release": ckpt.release, "annotations": described, "prior_accuracy": prior, "warning": warning,
+        "train_release": ckpt.release, "annotations": described, "store": data.stores[args.split].describe(),
+        "prior_accuracy": prior, "warning": warning,
     })
     print(f"wrote {out}")
     return 0

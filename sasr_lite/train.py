@@ -279,6 +279,14 @@ def _annotation_changes(recorded: dict, now: dict) -> list[str]:
     return changes
 
 
+def _store_changes(recorded: dict, now: dict) -> list[str]:
+    """Splits whose feature store differs (by `FeatureStore.digest`) between a checkpoint and this
+    run; a split either side does not record is not compared."""
+    return [f"{split}: {str(recorded[split]['sha256'])[:12]} from {recorded[split]['path']} in the checkpoint, "
+            f"{str(now[split]['sha256'])[:12]} in {now[split]['path']}"
+            for split in sorted(set(recorded) & set(now)) if recorded[split]["sha256"] != now[split]["sha256"]]
+
+
 def _train(data: TrainData, model_config: SaSRConfig, config: TrainConfig, out_dir: Path | None,
            resume: bool, allow_new_annotations: bool, name: str) -> TrainResult:
     device = pick_device(config.device)
@@ -295,7 +303,8 @@ def _train(data: TrainData, model_config: SaSRConfig, config: TrainConfig, out_d
 
     history: list[dict[str, Any]] = []
     start_epoch, best_val = 0, -1.0
-    provenance = {"annotations": data.annotations}  # what the checkpoints and config.json record
+    # what the checkpoints and config.json record
+    provenance = {"annotations": data.annotations, "stores": {s: st.describe() for s, st in data.stores.items()}}
     last_path = out_dir / "checkpoint.pt" if out_dir else None
     best_path = out_dir / "best.pt" if out_dir else None
     if resume and last_path.is_file():
@@ -309,7 +318,11 @@ def _train(data: TrainData, model_config: SaSRConfig, config: TrainConfig, out_d
         if changes and not allow_new_annotations:
             raise ValueError(f"{last_path} was trained on other annotation files ({'; '.join(changes)}); resume "
                              "with the files it was trained on, or allow the switch with --allow_new_annotations")
-        provenance = {"annotations": recorded}
+        stores = _store_changes(ckpt.extra.get("stores", {}), provenance["stores"])
+        if stores:
+            raise ValueError(f"{last_path} was trained on other features ({'; '.join(stores)}); resume with the "
+                             "feature stores it was trained on, or start afresh with --overwrite")
+        provenance = {"annotations": recorded, "stores": ckpt.extra.get("stores", provenance["stores"])}
         switched = ckpt.extra.get("resumed_with_annotations", []) + ([data.annotations] if changes else [])
         if switched:
             provenance["resumed_with_annotations"] = switched

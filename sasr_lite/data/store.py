@@ -79,6 +79,19 @@ class FeatureStore:
     def source(self) -> str:
         return self.manifest.get("source", "")
 
+    @property
+    def digest(self) -> str | None:
+        """One checksum of the whole store: SHA-256 over its ids and their recorded row checksums,
+        in row order (read from the manifest, nothing recomputed); None when rows have no checksums."""
+        rows = self.manifest.get("row_sha256")
+        if not rows:
+            return None
+        return hashlib.sha256("".join(f"{i} {rows.get(i)}\n" for i in self.ids).encode()).hexdigest()
+
+    def describe(self) -> dict:
+        """What results record of the store they were computed from: its path and `digest`."""
+        return {"path": str(self.path), "sha256": self.digest}
+
     def __len__(self) -> int:
         return len(self.ids)
 
