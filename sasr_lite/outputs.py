@@ -37,9 +37,11 @@ def _lock_path(folder: Path, name: str = "") -> Path:
 
 
 def _own_files(folder: Path) -> dict[str, list[int]]:
-    """relative path -> [size, mtime_ns] of every file under ``folder`` but the marker."""
+    """relative path -> [size, mtime_ns] of every file under ``folder`` but the marker and the
+    locks of sub-folders (`folder_lock`'s, which come and go with the commands writing there)."""
     return {str(p.relative_to(folder)): [p.stat().st_size, p.stat().st_mtime_ns]
-            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != MARKER}
+            for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.name != MARKER and not (p.name.startswith(".") and p.name.endswith(".lock"))}
 
 
 def read_marker(folder: str | Path) -> dict | None:

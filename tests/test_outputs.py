@@ -282,3 +282,18 @@ def test_an_unclosed_marker_or_a_broken_notebook_writes_nothing(tmp_path, capsys
     assert f"{src / '02_b.ipynb'}: not a readable notebook" in capsys.readouterr().err
     assert not out.exists()
     assert MARKER not in [p.name for p in src.iterdir()]
+
+
+def test_gpu_check_replaces_its_own_report_and_refuses_other_files(tmp_path, monkeypatch, capsys):
+    from sasr_lite import gpu_check
+
+    for step in ("synth", "train", "notebook", "bench", "data_path"):  # the steps' work is not this test's
+        monkeypatch.setattr(gpu_check, step, lambda *a: {"skipped": True})
+    out = tmp_path / "report"
+    argv = ["--device", "cpu", "--tiny", "--out", str(out)]
+    assert gpu_check.main(argv) == 0
+    assert gpu_check.main(argv) == 0, "its own unchanged report is replaced"
+    (out / "notes.txt").write_text("mine")
+    assert gpu_check.main(argv) == 1
+    assert f"{out}/notes.txt was not written by sasr-lite gpu-check" in capsys.readouterr().err
+    assert (out / "notes.txt").read_text() == "mine"
