@@ -40,6 +40,7 @@ import pandas as pd
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from sasr_lite.cli import at_least
 from sasr_lite.config import SaSRConfig
 from sasr_lite.data.annotations import parse_record
 from sasr_lite.data.dataset import AVQADataset, BatchLoader
@@ -329,7 +330,7 @@ def summary_markdown(result: dict, source: str) -> str:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 (default: CUDA when present, else CPU)")
-    parser.add_argument("--threads", type=int, default=None,
+    parser.add_argument("--threads", type=at_least(1), default=None,
                         help="torch CPU threads (default: torch's choice; the README's numbers use 2)")
     parser.add_argument("--quick", action="store_true", help="short windows and a small store (about a minute on CPU)")
     parser.add_argument("--precision", choices=("fp32", "bf16"), action="append", default=None,
@@ -345,10 +346,8 @@ def run(args: argparse.Namespace) -> int:
 
         print(summary_markdown(read_json(args.summary), str(args.summary)), end="")
         return 0
-    if args.threads is not None and args.threads < 1:
-        raise ValueError(f"--threads must be >= 1, got {args.threads}")
-    if args.json is not None and args.json.is_dir():
-        raise ValueError(f"--json {args.json} is a folder; give the path of the JSON file to write")
+    if args.json is not None and args.json.is_dir():  # checked before the minutes of measuring
+        raise ValueError(f"--json {args.json} is a folder; give a file name, e.g. {args.json / 'bench.json'}")
     steps, data_batches, videos, rounds, seconds, peak = (
         (2, 8, 48, 2, 0.5, 1024) if args.quick else (6, 30, 128, 3, 2.0, 2048))
     with cpu_threads(args.threads):

@@ -30,6 +30,23 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+def at_least(minimum: int):
+    """An argparse type: a whole number >= ``minimum`` (counts and sizes; argparse names the flag
+    when it is not), so that e.g. ``--top -1`` or ``--epochs 0`` is refused before any work."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
+        return value
+
+    parse.__name__ = f"whole number >= {minimum}"
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sasr-lite", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -13,11 +13,13 @@ the predictions files hold only what the models said. The intervals are `paired_
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 from pathlib import Path
 
 import pandas as pd
 
+from sasr_lite.cli import at_least
 from sasr_lite.data.annotations import QARecord
 from sasr_lite.data.datasets import detect_benchmark
 from sasr_lite.evaluate import correctness, format_table, paired_bootstrap
@@ -29,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", type=Path, required=True,
                         help="folder with the split's annotation file (the ground truth): avqa-{split}.json or {split}_qa.json")
     parser.add_argument("--split", default="test", help="split both runs were evaluated on (default test)")
-    parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples (default 1000)")
+    parser.add_argument("--n-boot", type=at_least(1), default=1000, help="bootstrap resamples (default 1000)")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     parser.add_argument("--level", type=float, default=0.95, help="interval coverage (default 0.95)")
 
@@ -51,6 +53,26 @@ def load_predictions(path: Path, records: list[QARecord]) -> pd.DataFrame:
     return frame
 
 
+def check_evaluated_on(predictions: Path, split: str, annotations: Path) -> None:
+    """When ``predictions`` has its ``{split}_results.json`` beside it (as `sasr-lite eval` writes),
+    the annotation file it records must be ``annotations`` byte for byte (SHA-256): ground truth
+    from other files with the same question ids would grade the run against the wrong answers."""
+    from sasr_lite.data.files import read_json
+
+    results = predictions.parent / f"{split}_results.json"
+    if not results.is_file():
+        return
+    info = read_json(results, "results file")
+    recorded = info.get("annotations") if isinstance(info, dict) else None
+    if not isinstance(recorded, dict) or not recorded.get("sha256"):
+        return
+    now = hashlib.sha256(annotations.read_bytes()).hexdigest()
+    if recorded["sha256"] != now:
+        raise ValueError(f"{results} records that {predictions.name} was evaluated on {recorded.get('path')} (sha256 "
+                         f"{recorded['sha256'][:12]}), but {annotations} has sha256 {now[:12]}: compare with --data "
+                         "holding the annotations the runs were evaluated on")
+
+
 def comparison_text(result: pd.DataFrame, name_a: str, name_b: str) -> str:
     """`paired_bootstrap`'s frame as printed: the Table 1 columns as rows, then a verdict line."""
     level = round(100 * result.attrs["level"])
@@ -69,8 +91,11 @@ def comparison_text(result: pd.DataFrame, name_a: str, name_b: str) -> str:
 def run(args: argparse.Namespace) -> int:
     try:
         benchmark = detect_benchmark(args.data)
-        records = benchmark.load_records(benchmark.split_path(args.data, args.split))
+        annotations = benchmark.split_path(args.data, args.split)
+        records = benchmark.load_records(annotations)
         files = [predictions_file(r, args.split) for r in (args.run_a, args.run_b)]
+        for file in files:
+            check_evaluated_on(file, args.split, annotations)
         runs = [load_predictions(f, records) for f in files]
         result = paired_bootstrap(records, *runs, n_boot=args.n_boot, seed=args.seed, level=args.level)
     except (FileNotFoundError, ValueError) as err:

@@ -33,11 +33,13 @@ from pathlib import Path
 import pandas as pd
 import torch
 
+from sasr_lite.cli import at_least
 from sasr_lite.config import SaSRConfig, TrainConfig
 from sasr_lite.data.files import read_json, write_json_atomic, write_text_atomic
 from sasr_lite.data.taxonomy import INSTRUMENTS
 from sasr_lite.scale import resolve_scale
 from sasr_lite.data.loading import TrainData, load_data
+from sasr_lite.outputs import claim, folder_lock, record_outputs, remove_own, writing
 from sasr_lite.train import train
 
 DEMO_MODEL = SaSRConfig(d_model=128, word_dim=128)
@@ -60,36 +62,43 @@ SMOKE_TRAIN = TrainConfig(epochs=2, batch_size=16, lr=3e-3, step_size=100, max_b
 ABLATION = "SaSR-Net w/o SLT & SaSR"
 
 
-def ensure_benchmark(root: Path, size: str | int, seed: int = 0) -> Path:
+def ensure_benchmark(root: Path, size: str | int, seed: int = 0, overwrite: bool = False) -> Path:
     """The synthetic benchmark at ``root``; generated when its synth.json (written last) is missing,
     and generated again when synth.json says another format version, size, seed, number of
-    questions per video or set of instrument classes than the size's preset."""
-    import shutil
-
+    questions per video or set of instrument classes than the size's preset. The output rule
+    (`sasr_lite.outputs`) decides whether it may be written: a folder holding files the generator
+    did not write, or changed since, is refused unless ``overwrite`` (which moves it aside); a
+    current benchmark is kept either way."""
     from sasr_lite.synth.generate import (
         SYNTH_FORMAT, SYNTH_VERSION, generate, preset_instruments, preset_questions_per_video)
 
     manifest = root / "synth.json"
-    if manifest.is_file():
-        info = read_json(manifest, "synth.json")
-        if not isinstance(info, dict) or info.get("format") != SYNTH_FORMAT:
-            raise ValueError(f"{manifest} is not a {SYNTH_FORMAT} manifest; refusing to overwrite {root}")
-        wanted = {"format version": ("version", SYNTH_VERSION), "size": ("size", size), "seed": ("seed", seed),
-                  "questions per video": ("questions_per_video", preset_questions_per_video(size)),
-                  "instruments": ("instruments", list(preset_instruments(size)))}
-        stale = [f"{what} {info.get(key)!r}, not {value!r}" for what, (key, value) in wanted.items()
-                 if info.get(key) != value]
-        if not stale:
-            return root
-        reason = "; ".join(stale)
-        print(f"regenerating {root}: {reason}", flush=True)
-        # no synth.json until the new one is complete, so a crash leaves the folder marked
-        # incomplete; the stale feature stores go too (the new ones would need their disk space)
-        manifest.unlink()
-        shutil.rmtree(root / "store", ignore_errors=True)
-    print(f"generating the {size} synthetic benchmark into {root} ...", flush=True)
-    start = time.perf_counter()
-    generate(root, size=size, seed=seed)
+    with folder_lock(root, "synth"):
+        if manifest.is_file():
+            info = read_json(manifest, "synth.json")
+            if not isinstance(info, dict) or info.get("format") != SYNTH_FORMAT:
+                raise ValueError(f"{manifest} is not a {SYNTH_FORMAT} manifest; refusing to overwrite {root}")
+            wanted = {"format version": ("version", SYNTH_VERSION), "size": ("size", size), "seed": ("seed", seed),
+                      "questions per video": ("questions_per_video", preset_questions_per_video(size)),
+                      "instruments": ("instruments", list(preset_instruments(size)))}
+            stale = [f"{what} {info.get(key)!r}, not {value!r}" for what, (key, value) in wanted.items()
+                     if info.get(key) != value]
+            if not stale:
+                return root
+            reason = "; ".join(stale)
+            try:
+                state = claim(root, "synth", replace_own=True, overwrite=overwrite)
+            except FileExistsError as err:
+                raise FileExistsError(f"{root} needs regenerating ({reason}), but {err}") from None
+            if state == "replace":
+                print(f"regenerating {root}: {reason}", flush=True)
+                remove_own(root)  # every file there is one the generator wrote, unchanged since
+        else:
+            claim(root, "synth", replace_own=True, overwrite=overwrite)
+        print(f"generating the {size} synthetic benchmark into {root} ...", flush=True)
+        start = time.perf_counter()
+        generate(root, size=size, seed=seed)
+        record_outputs(root, "synth")
     print(f"  done in {time.perf_counter() - start:.0f} s", flush=True)
     return root
 
@@ -156,17 +165,27 @@ def _train_and_evaluate(name: str, model_config: SaSRConfig, config: TrainConfig
     return result.history, evaluate_split(result.model, data, "test", name)
 
 
-def run_demo(data_dir: Path, out: Path, seed: int = 0, epochs: int | None = None, smoke: bool | None = None) -> dict:
-    """The whole demo; returns the results dict also written to ``out/results.json``."""
-    from sasr_lite.evaluate import accuracy_table, attention_table, format_table, markdown_table
-
-    start = time.perf_counter()
+def run_demo(data_dir: Path, out: Path, seed: int = 0, epochs: int | None = None, smoke: bool | None = None,
+             overwrite: bool = False) -> dict:
+    """The whole demo; returns the results dict also written to ``out/results.json``. ``out`` and
+    ``data_dir`` follow the output rule (`sasr_lite.outputs`): the demo's own earlier output is
+    replaced, anything else refused unless ``overwrite`` (which moves it aside)."""
     smoke = resolve_scale() == "test" if smoke is None else smoke
     model_config, config = (SMOKE_MODEL, SMOKE_TRAIN) if smoke else (DEMO_MODEL, DEMO_TRAIN)
     # one thread per process: the two models train side by side, one per core (on a busy
     # machine two threads per process were up to 6x slower than one, from OpenMP contention)
-    config = config.replace(seed=seed, epochs=epochs or config.epochs, num_threads=1, progress=False)
-    ensure_benchmark(data_dir, "tiny" if smoke else "small", seed=0)
+    config = config.replace(seed=seed, epochs=config.epochs if epochs is None else epochs, num_threads=1,
+                            progress=False)
+    with writing(out, "demo", overwrite=overwrite):
+        return _run_demo(data_dir, out, seed, smoke, model_config, config, overwrite)
+
+
+def _run_demo(data_dir: Path, out: Path, seed: int, smoke: bool, model_config: SaSRConfig, config: TrainConfig,
+              overwrite: bool) -> dict:
+    from sasr_lite.evaluate import accuracy_table, attention_table, format_table, markdown_table
+
+    start = time.perf_counter()
+    ensure_benchmark(data_dir, "tiny" if smoke else "small", seed=0, overwrite=overwrite)
     instruments = read_json(data_dir / "synth.json", "synth.json")["instruments"]
     data = load_data(data_dir, splits=("train", "val", "test"))
     counts = {s: len(r) for s, r in data.records.items()}
@@ -287,11 +306,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="benchmark folder (default data/synth_small, or data/synth_tiny with SASR_LITE_SCALE=test)")
     parser.add_argument("--out", type=Path, default=Path("runs/demo"), help="output folder (default runs/demo)")
     parser.add_argument("--seed", type=int, default=0, help="training seed (the benchmark is always seed 0)")
-    parser.add_argument("--epochs", type=int, default=None, help=f"override the demo's {DEMO_TRAIN.epochs} epochs")
+    parser.add_argument("--epochs", type=at_least(1), default=None,
+                        help=f"override the demo's {DEMO_TRAIN.epochs} epochs")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="OUT (or a stale --data) holds files the demo did not write: move it aside to NAME.old-N")
 
 
 def run(args: argparse.Namespace) -> int:
     smoke = resolve_scale() == "test"
     data_dir = args.data or Path("data/synth_tiny" if smoke else "data/synth_small")
-    run_demo(data_dir, args.out, seed=args.seed, epochs=args.epochs, smoke=smoke)
+    run_demo(data_dir, args.out, seed=args.seed, epochs=args.epochs, smoke=smoke, overwrite=args.overwrite)
     return 0

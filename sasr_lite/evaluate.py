@@ -27,6 +27,7 @@ import pandas as pd
 import torch
 
 from sasr_lite.baselines import AnswerPrior
+from sasr_lite.cli import at_least
 from sasr_lite.data.annotations import QARecord
 from sasr_lite.data.files import write_json_atomic, write_text_atomic
 from sasr_lite.data.datasets import AVG, OVERALL, Benchmark, benchmark_of
@@ -550,12 +551,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--store", type=Path, default=None, help="folder with the {split}/ feature stores (default DATA/store)")
     parser.add_argument("--split", default="test", help="split to evaluate (default test)")
     parser.add_argument("--out", type=Path, default=None, help="results folder (default: next to the checkpoint, eval/)")
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--batch-size", type=at_least(1), default=64)
     parser.add_argument("--device", default=None, help="cpu, cuda, ... (default: CUDA when present, else CPU)")
     parser.add_argument("--name", default="SaSR-Net", help="row name in the tables")
     parser.add_argument("--ci", action="store_true",
                         help="also bootstrap intervals per Table 1 column (printed and written to {split}_ci.csv)")
-    parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for --ci (default 1000)")
+    parser.add_argument("--n-boot", type=at_least(1), default=1000, help="bootstrap resamples for --ci (default 1000)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="OUT holds files eval did not write (or changed since): move it aside to OUT.old-N")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed for --ci (default 0)")
 
 
@@ -572,10 +575,37 @@ def load_model(checkpoint: str | Path, device: str | torch.device | None = None)
 
 
 def run(args: argparse.Namespace) -> int:
+    from sasr_lite.outputs import writing
+
+    if not args.checkpoint.is_file():
+        raise FileNotFoundError(f"checkpoint not found: {args.checkpoint}")
+    out = args.out or args.checkpoint.parent / "eval"
+    with writing(out, "eval", overwrite=args.overwrite, clear=False):  # other splits' results stay
+        return _evaluate(args, out)
+
+
+def _check_store_matches_data(args: argparse.Namespace, data) -> None:
+    """``--store`` must hold the same features as the store beside the annotations, where there is
+    one (a synthetic benchmark's): another seed's store has the same ids but other rows."""
+    from sasr_lite.data.store import MANIFEST, FeatureStore
+
+    used = data.stores[args.split]
+    beside = args.data / "store" / args.split
+    if args.store is None or not (beside / MANIFEST).is_file() or beside.resolve() == used.path.resolve():
+        return
+    own = FeatureStore.open(beside)
+    if own.digest != used.digest:
+        raise ValueError(f"--store {used.path} holds other features than {beside}, the {args.split} store of "
+                         f"{args.data} (store checksums {str(used.digest)[:12]} and {str(own.digest)[:12]}); "
+                         f"evaluate with the store built with these annotations")
+
+
+def _evaluate(args: argparse.Namespace, out: Path) -> int:
     from sasr_lite.data.loading import load_data
 
     model, ckpt = load_model(args.checkpoint, args.device)
     data = load_data(args.data, args.store, splits=(args.split,), vocabularies=ckpt.vocabularies, required=(args.split,))
+    _check_store_matches_data(args, data)
     head = data.benchmark.answer_format  # the answer head this benchmark needs
     if ckpt.model_config.answer_head != head:  # e.g. an AVQA-Yang model asked MUSIC-AVQA's questions
         raise ValueError(f"{args.checkpoint} has a {ckpt.model_config.answer_head!r} answer head, but {args.data} holds "
@@ -583,7 +613,6 @@ def run(args: argparse.Namespace) -> int:
                          "it was trained on")
     report = evaluate_split(model, data, args.split, args.name, args.batch_size)
     described = data.annotations[args.split]
-    out = args.out or args.checkpoint.parent / "eval"
     table = report.table
     if described["release"] in ("json_update", "original"):  # MUSIC-AVQA: the published numbers beside ours
         table = pd.concat([table.rename(index={args.name: f"{args.name} (ours; {described['release']} release)"}),
@@ -616,7 +645,8 @@ def run(args: argparse.Namespace) -> int:
     write_text_atomic(out / f"{args.split}_predictions.csv", report.predictions.frame.to_csv(index=False))
     write_json_atomic(out / f"{args.split}_results.json", {
         **report.summary(), "checkpoint": str(args.checkpoint), "epoch": ckpt.epoch,
-        "train_release": ckpt.release, "annotations": described, "prior_accuracy": prior, "warning": warning,
+        "train_release": ckpt.release, "annotations": described, "store": data.stores[args.split].describe(),
+        "prior_accuracy": prior, "warning": warning,
     })
     print(f"wrote {out}")
     return 0

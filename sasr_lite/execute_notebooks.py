@@ -5,7 +5,7 @@
     .venv/bin/python -m sasr_lite.execute_notebooks 03 05    # only notebooks whose name starts with 03 / 05
     .venv/bin/python -m sasr_lite.execute_notebooks --scale paper  # the paper's sizes (a course run on a GPU)
     .venv/bin/python -m sasr_lite.execute_notebooks --sync-only  # resync the pairs, execute nothing
-    .venv/bin/python -m sasr_lite.execute_notebooks --fresh  # first delete notebooks/runs/<scale> (as on a clean clone)
+    .venv/bin/python -m sasr_lite.execute_notebooks --fresh  # first move notebooks/runs/<scale> aside (as on a clean clone)
 
 Run it from the repository root (``--dir`` points elsewhere). The scale reaches each kernel as
 ``SASR_LITE_SCALE`` and is recorded in the notebook's metadata (``metadata.sasr_lite.scale``), so
@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
 
 from sasr_lite.data.files import write_text_atomic
+from sasr_lite.outputs import move_aside
 from sasr_lite.scale import SCALES
 
 
@@ -101,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", choices=SCALES, default="lesson", help="test, lesson (default) or paper")
     parser.add_argument("--sync-only", action="store_true", help="resync pairs without executing")
     parser.add_argument("--fresh", action="store_true",
-                        help="delete this scale's checkpoints (notebooks/runs/<scale>) first, as on a fresh clone")
+                        help="move this scale's checkpoints (notebooks/runs/<scale>) aside to <scale>.old-N first, "
+                             "as on a fresh clone (never deleted: see sasr_lite.outputs)")
     parser.add_argument("--timeout", type=int, default=900, help="seconds per cell (default 900)")
     parser.add_argument("--dir", type=Path, default=Path("notebooks"), help="notebook folder (default notebooks)")
     args = parser.parse_args(argv)
@@ -110,11 +111,12 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["SASR_LITE_SCALE"] = args.scale
     os.environ.pop("MPLBACKEND", None)
     folder = args.dir.resolve()
-    if args.fresh and not args.sync_only:
-        shutil.rmtree(folder / "runs" / args.scale, ignore_errors=True)
+    scripts = notebook_scripts(folder, args.prefixes)
+    if args.fresh and not args.sync_only and (folder / "runs" / args.scale).exists():
+        move_aside(folder / "runs" / args.scale)
 
     total = 0.0
-    for script in notebook_scripts(folder, args.prefixes):
+    for script in scripts:
         ipynb = script.with_suffix(".ipynb")
         sync(script)
         if args.sync_only:

@@ -34,6 +34,7 @@ import pandas as pd
 import torch
 
 from sasr_lite.data.files import write_json_atomic
+from sasr_lite.outputs import writing
 
 NOTEBOOK = "05_spatial_attention"
 NO_CUDA_EXIT = 2
@@ -158,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=2, help="training epochs (default 2)")
     parser.add_argument("--nproc", type=int, default=None, help="training processes (default: one per visible GPU)")
     parser.add_argument("--tiny", action="store_true", help="toy sizes (with --device cpu: what the tests run)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="OUT holds files gpu-check did not write (or changed since): move it aside to OUT.old-N")
     args = parser.parse_args(argv)
     device = torch.device(args.device)
     if device.type == "cuda" and not torch.cuda.is_available():
@@ -166,7 +169,12 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return NO_CUDA_EXIT
     nproc = args.nproc or (torch.cuda.device_count() if device.type == "cuda" else 1)
-    report = run_checks(args.out, device, "tiny" if args.tiny else args.size, args.epochs, nproc, args.tiny)
+    try:  # the output rule (sasr_lite.outputs): an earlier check's own report is replaced, nothing else
+        with writing(args.out, "gpu-check", overwrite=args.overwrite):
+            report = run_checks(args.out, device, "tiny" if args.tiny else args.size, args.epochs, nproc, args.tiny)
+    except FileExistsError as err:
+        print(f"gpu-check: error: {err}", file=sys.stderr)
+        return 1
     failed = [name for name, step in report["steps"].items() if not step["ok"]]
     print(f"gpu-check: {'every step passed' if not failed else 'FAILED: ' + ', '.join(failed)} in "
           f"{report['total_seconds']:.0f} s; report {args.out / 'report.json'}")

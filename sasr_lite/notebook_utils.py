@@ -223,7 +223,8 @@ def load_or_train(
         model, ckpt = found
         print(f"loaded {path} (trained {ckpt.epoch + 1} epochs)")
         return model, pd.DataFrame(ckpt.history)
-    result = train(data, model_config, train_config, out_dir=run_dir)
+    # a run there that is not reused (another config, unfinished) is moved aside, not deleted
+    result = train(data, model_config, train_config, out_dir=run_dir, overwrite=True)
     return result.model, result.history
 
 
@@ -289,7 +290,8 @@ def _train_in_subprocess(root: Path, store: Path, run: Run) -> float:
 
     start = time.perf_counter()
     data = load_data(root, store, splits=("train", "val"))
-    train(data, run.model, run.train.replace(num_threads=1, progress=False, verbose=False), out_dir=run.run_dir)
+    train(data, run.model, run.train.replace(num_threads=1, progress=False, verbose=False), out_dir=run.run_dir,
+          overwrite=True)  # only runs that are not reused get here: an old one is moved aside
     return time.perf_counter() - start
 
 

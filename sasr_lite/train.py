@@ -48,6 +48,7 @@ from sasr_lite.data.loading import TrainData, load_data
 from sasr_lite.device import autocast, keep_freed_memory, maps_dtype, pick_device
 from sasr_lite.losses import sasr_losses
 from sasr_lite.model import build_model
+from sasr_lite.outputs import claim, folder_lock, read_marker, record_outputs
 
 LOSS_PARTS = ("total", "avqa", "source", "reg", "match")
 CHECK_EVERY = 10  # steps between the loop's host reads (progress bar, finite-loss check)
@@ -218,25 +219,52 @@ def train(
     out_dir: str | Path | None = None,
     resume: bool = False,
     allow_new_annotations: bool = False,
+    overwrite: bool = False,
     name: str = "SaSR-Net",
 ) -> TrainResult:
     """Train SaSR-Net; returns the model and a per-epoch history (also written to ``out_dir``).
 
     ``data`` is a `TrainData` (see `load_data`) or an annotation folder. ``model_config``'s
-    vocabulary and answer sizes are replaced by the train split's. ``resume=True`` continues
-    from ``out_dir/checkpoint.pt`` (starting fresh when there is none) and fails with a clear
-    error if it was written with another model config, trajectory setting or vocabulary, or (unless
+    vocabulary and answer sizes are replaced by the train split's. ``out_dir`` follows
+    `sasr_lite.outputs`: it is locked while the run writes, and a folder holding an earlier run is
+    refused unless ``resume`` or ``overwrite`` (which moves it aside to ``OUT.old-N``).
+    ``resume=True`` continues from ``out_dir/checkpoint.pt`` (refused when there is none) and fails
+    with a clear error if it was written with another model config, trajectory setting or vocabulary, or (unless
     ``allow_new_annotations``) from other annotation files; the checkpoint's record of the files it
     was first trained on is kept either way, and files a resume switched to are listed after it.
     """
     config = config or TrainConfig()
-    if not isinstance(data, TrainData):
-        data = load_data(data, store_dir)
     out_dir = Path(out_dir) if out_dir is not None else None
     if resume and out_dir is None:
         raise ValueError("resume=True needs out_dir (where checkpoint.pt is)")
-    with cpu_threads(config.num_threads):
+    if resume and overwrite:
+        raise ValueError("--resume continues the run in --out, --overwrite moves it aside: give one of them")
+    guard = _claimed(out_dir, resume, overwrite) if out_dir is not None and _main_process() else contextlib.nullcontext()
+    with guard, cpu_threads(config.num_threads):
+        if not isinstance(data, TrainData):
+            data = load_data(data, store_dir)
         return _train(data, model_config or SaSRConfig(), config, out_dir, resume, allow_new_annotations, name)
+
+
+def _main_process() -> bool:
+    """Whether this process writes the run folder (rank 0, or the only process)."""
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank() == 0
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+@contextlib.contextmanager
+def _claimed(out_dir: Path, resume: bool, overwrite: bool):
+    """``out_dir`` locked and checked by the output rule (`sasr_lite.outputs`) for the block."""
+    with folder_lock(out_dir, "train"):
+        if read_marker(out_dir) is None and (out_dir / "config.json").is_file() and (out_dir / "checkpoint.pt").is_file():
+            record_outputs(out_dir, "train")  # a run written before runs had markers is a run all the same
+        if claim(out_dir, "train", resume=resume, overwrite=overwrite) == "new":
+            record_outputs(out_dir, "train")
+        elif not (out_dir / "checkpoint.pt").is_file():
+            raise FileNotFoundError(f"--resume: no checkpoint.pt in {out_dir} (the run there stopped before its "
+                                    "first checkpoint); --overwrite moves that folder aside and starts afresh")
+        yield
 
 
 def sized_for(model_config: SaSRConfig, data: TrainData) -> SaSRConfig:
@@ -259,6 +287,14 @@ def _annotation_changes(recorded: dict, now: dict) -> list[str]:
     return changes
 
 
+def _store_changes(recorded: dict, now: dict) -> list[str]:
+    """Splits whose feature store differs (by `FeatureStore.digest`) between a checkpoint and this
+    run; a split either side does not record is not compared."""
+    return [f"{split}: {str(recorded[split]['sha256'])[:12]} from {recorded[split]['path']} in the checkpoint, "
+            f"{str(now[split]['sha256'])[:12]} in {now[split]['path']}"
+            for split in sorted(set(recorded) & set(now)) if recorded[split]["sha256"] != now[split]["sha256"]]
+
+
 def _train(data: TrainData, model_config: SaSRConfig, config: TrainConfig, out_dir: Path | None,
            resume: bool, allow_new_annotations: bool, name: str) -> TrainResult:
     device = pick_device(config.device)
@@ -277,7 +313,8 @@ def _train(data: TrainData, model_config: SaSRConfig, config: TrainConfig, out_d
 
     history: list[dict[str, Any]] = []
     start_epoch, best_val = 0, -1.0
-    provenance = {"annotations": data.annotations}  # what the checkpoints and config.json record
+    # what the checkpoints and config.json record
+    provenance = {"annotations": data.annotations, "stores": {s: st.describe() for s, st in data.stores.items()}}
     last_path = out_dir / "checkpoint.pt" if out_dir else None
     best_path = out_dir / "best.pt" if out_dir else None
     if resume and last_path.is_file():
@@ -291,7 +328,11 @@ def _train(data: TrainData, model_config: SaSRConfig, config: TrainConfig, out_d
         if changes and not allow_new_annotations:
             raise ValueError(f"{last_path} was trained on other annotation files ({'; '.join(changes)}); resume "
                              "with the files it was trained on, or allow the switch with --allow_new_annotations")
-        provenance = {"annotations": recorded}
+        stores = _store_changes(ckpt.extra.get("stores", {}), provenance["stores"])
+        if stores:
+            raise ValueError(f"{last_path} was trained on other features ({'; '.join(stores)}); resume with the "
+                             "feature stores it was trained on, or start afresh with --overwrite")
+        provenance = {"annotations": recorded, "stores": ckpt.extra.get("stores", provenance["stores"])}
         switched = ckpt.extra.get("resumed_with_annotations", []) + ([data.annotations] if changes else [])
         if switched:
             provenance["resumed_with_annotations"] = switched

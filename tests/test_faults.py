@@ -42,9 +42,9 @@ def test_a_nan_feature_stops_training_naming_epoch_step_and_videos(tiny, poisone
     out = tmp_path / "run"
     good = train(tiny, SaSRConfig.tiny(), CONFIG, out_dir=out)  # a good checkpoint first
     before = hashlib.sha256((out / "checkpoint.pt").read_bytes()).hexdigest()
-    data = load_data(poisoned, splits=("train", "val"))
-    with pytest.raises(NonFiniteError, match=r"epoch 1, step \d+: the training loss is not finite .* videos \['\d+"):
-        train(data, SaSRConfig.tiny(), CONFIG, out_dir=out)
+    data = load_data(poisoned, splits=("train", "val", "test"))  # same annotation files, poisoned features
+    with pytest.raises(NonFiniteError, match=r"epoch 2, step \d+: the training loss is not finite .* videos \['\d+"):
+        train(data, SaSRConfig.tiny(), CONFIG.replace(epochs=2), out_dir=out, resume=True)
     assert hashlib.sha256((out / "checkpoint.pt").read_bytes()).hexdigest() == before, "the good checkpoint was overwritten"
     assert good.checkpoint == out / "checkpoint.pt"
 
@@ -298,3 +298,199 @@ def test_eval_of_a_split_without_annotations_names_the_missing_file(tiny, tmp_pa
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"sasr-lite eval: error: no avqa-bogus.json in {tiny.root} for the 'bogus' split "
                           "(annotation files there: ['avqa-test.json', 'avqa-train.json', 'avqa-val.json'])"), err
+
+
+# --- issue 25: provenance where two files meet, counts checked before any work, one line per weak case
+@pytest.fixture(scope="module")
+def tiny_run(tiny, tmp_path_factory):
+    """A one-epoch run on the tiny benchmark (its checkpoint is read, never written, by the tests)."""
+    return train(tiny, SaSRConfig.tiny(), CONFIG, out_dir=tmp_path_factory.mktemp("tiny_run") / "run")
+
+
+def _other_store(tiny, tmp_path, split: str):
+    """A copy of the tiny benchmark's store folder whose ``split`` store has other rows under the same
+    ids (as another seed's would): one video's recorded row checksum differs."""
+    import json
+
+    stores = tmp_path / "other_store"
+    shutil.copytree(tiny.root / "store", stores)
+    manifest = json.loads((stores / split / "manifest.json").read_text())
+    first = manifest["ids"][0]
+    manifest["row_sha256"][first] = hashlib.sha256(b"other rows").hexdigest()
+    (stores / split / "manifest.json").write_text(json.dumps(manifest))
+    return stores
+
+
+def test_compare_refuses_a_run_evaluated_on_other_annotations(tiny, tiny_run, tmp_path, capsys):
+    import json
+
+    from sasr_lite import cli
+
+    other = _tiny_copy(tiny, tmp_path)  # same ids and answers, other bytes: another file all the same
+    test_file = other / "avqa-test.json"
+    test_file.write_text(json.dumps(json.loads(test_file.read_text()), indent=1))
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert cli.main(["eval", str(tiny_run.checkpoint), str(tiny.root), "--out", str(a)]) == 0
+    assert cli.main(["eval", str(tiny_run.checkpoint), str(other), "--out", str(b)]) == 0
+    capsys.readouterr()
+    assert cli.main(["compare", str(a), str(b), "--data", str(tiny.root), "--n-boot", "20"]) == 1
+    err = capsys.readouterr().err
+    mine = hashlib.sha256((tiny.root / "avqa-test.json").read_bytes()).hexdigest()
+    assert f"{b / 'test_results.json'} records that test_predictions.csv was evaluated on {test_file}" in err
+    assert f"but {tiny.root / 'avqa-test.json'} has sha256 {mine[:12]}" in err
+    assert cli.main(["compare", str(a), str(a), "--data", str(tiny.root), "--n-boot", "20"]) == 0
+
+
+def test_eval_refuses_a_store_from_another_seed_with_the_same_ids(tiny, tiny_run, tmp_path, capsys):
+    from sasr_lite import cli
+
+    stores = _other_store(tiny, tmp_path, "test")
+    out = tmp_path / "eval"
+    assert cli.main(["eval", str(tiny_run.checkpoint), str(tiny.root), "--store", str(stores), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert f"--store {stores / 'test'} holds other features than {tiny.root / 'store' / 'test'}" in err
+    assert not list(out.glob("*.csv")), "nothing may be written for refused features"
+    assert cli.main(["eval", str(tiny_run.checkpoint), str(tiny.root), "--out", str(out)]) == 0
+    import json
+
+    recorded = json.loads((out / "test_results.json").read_text())["store"]
+    assert recorded == {"path": str(tiny.root / "store" / "test"), "sha256": tiny.stores["test"].digest}
+
+
+def test_resume_on_other_features_is_refused_naming_both_stores(tiny, tmp_path):
+    out = tmp_path / "run"
+    train(tiny, SaSRConfig.tiny(), CONFIG, out_dir=out)
+    before = (out / "checkpoint.pt").read_bytes()
+    stores = _other_store(tiny, tmp_path, "train")
+    with pytest.raises(ValueError, match=rf"checkpoint.pt was trained on other features \(train: \w{{12}} from "
+                                         rf"{tiny.root / 'store' / 'train'} in the checkpoint, \w{{12}} in "
+                                         rf"{stores / 'train'}\)"):
+        train(load_data(tiny.root, stores, splits=("train", "val", "test")), SaSRConfig.tiny(), CONFIG.replace(epochs=2),
+              out_dir=out, resume=True)
+    assert (out / "checkpoint.pt").read_bytes() == before
+
+
+def test_the_store_digest_is_one_checksum_of_ids_and_rows(tiny):
+    store = tiny.stores["train"]
+    rows = store.manifest["row_sha256"]
+    expected = hashlib.sha256("".join(f"{i} {rows[i]}\n" for i in store.ids).encode()).hexdigest()
+    assert store.digest == expected
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["inspect", "x.json", "--top", "-1"], "argument --top: must be >= 1, got -1"),
+    (["bench", "--threads", "0"], "argument --threads: must be >= 1, got 0"),
+    (["eval", "c.pt", "d", "--ci", "--n-boot", "0"], "argument --n-boot: must be >= 1, got 0"),
+    (["compare", "a", "b", "--data", "d", "--n-boot", "0"], "argument --n-boot: must be >= 1, got 0"),
+    (["demo", "--epochs", "0"], "argument --epochs: must be >= 1, got 0"),
+    (["extract", "v.mp4", "--out", "o", "--limit", "0"], "argument --limit: must be >= 1, got 0"),
+    (["inspect", "x.json", "--top", "two"], "argument --top: 'two' is not a whole number"),
+])
+def test_count_flags_are_checked_before_any_work(argv, expected, capsys):
+    from sasr_lite import cli
+
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(argv)
+    assert stopped.value.code == 2 and expected in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flags, expected", [
+    (["--epochs", "0"], "TrainConfig.epochs must be >= 1, got 0"),
+    (["--num_threads", "0"], "TrainConfig.num_threads must be >= 1 or None, got 0"),
+])
+def test_train_counts_of_zero_are_refused(flags, expected):
+    from sasr_lite.train_command import parse
+
+    with pytest.raises(ValueError) as caught:
+        parse(["data", *flags])
+    assert str(caught.value) == expected
+
+
+def test_bench_json_naming_a_folder_is_refused_before_measuring(tmp_path, capsys):
+    from sasr_lite import cli
+
+    assert cli.main(["bench", "--json", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert f"--json {tmp_path} is a folder; give a file name, e.g. {tmp_path / 'bench.json'}" in err
+    assert "device" not in err and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("content, expected", [
+    (b"model: 3\n", "model: is 3, not a mapping; a config file holds training settings at the top level"),
+    (b"", "empty; a config file holds training settings"),
+    (b"- 1\n- 2\n", "a list ([1, 2]), not a mapping"),
+    (b"\xff\xfe\x00binary", "not UTF-8 text (byte 0: invalid start byte)"),
+    (b"\x00\x01\x02", "not valid YAML or JSON"),
+    (b"epochs: [1\n", "not valid YAML or JSON"),
+])
+def test_a_malformed_config_file_is_one_line_naming_it(tiny, tmp_path, content, expected):
+    bad = tmp_path / "bad.yaml"
+    bad.write_bytes(content)
+    command = [sys.executable, "-m", "sasr_lite.cli", "train", str(tiny.root), "--config", str(bad),
+               "--out", str(tmp_path / "run")]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith(f"sasr-lite train: error: {bad}: ") and expected in line, line
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_hand_set_answer_head_the_data_do_not_need_is_refused(tiny, tmp_path):
+    from sasr_lite.train_command import parse, run
+
+    config = tmp_path / "mc.yaml"
+    config.write_text("model:\n  answer_head: multiple_choice\n")
+    for argv in (["--model.answer_head", "multiple_choice"], ["--config", str(config)]):
+        args = parse([str(tiny.root), "--out", str(tmp_path / "run"), *argv])
+        with pytest.raises(ValueError, match=rf"model.answer_head 'multiple_choice': {tiny.root} holds MUSIC-AVQA, "
+                                             r"whose answers need the 'closed' head; leave the setting out"):
+            run(args)
+    assert not (tmp_path / "run").exists()
+    assert not parse([str(tiny.root)]).answer_head_given  # the default is the data's to choose
+
+
+@pytest.mark.parametrize("bad_id", ["\u00b2", 10**30, str(10**30)])
+def test_an_avqa_yang_id_that_is_no_int64_is_named(tmp_path, bad_id):
+    import json
+
+    from sasr_lite.data.avqa_yang import load_records
+
+    record = {"id": bad_id, "video_name": "v0", "question_text": "Which?", "question_type": "Which",
+              "multi_choice": ["a", "b", "c", "d"], "answer": 0}
+    path = tmp_path / "train_qa.json"
+    path.write_text(json.dumps([record]))
+    with pytest.raises(ValueError, match=rf"{path}.*'id' must be a non-negative integer below 2\*\*63, got"):
+        load_records(path)
+
+
+def test_verify_store_without_row_checksums_fails_naming_the_manifest(tiny, tmp_path, capsys):
+    import json
+
+    from sasr_lite import cli
+
+    store = _tiny_copy(tiny, tmp_path) / "store" / "train"
+    manifest = json.loads((store / "manifest.json").read_text())
+    del manifest["row_sha256"]
+    (store / "manifest.json").write_text(json.dumps(manifest))
+    assert cli.main(["verify-store", str(store)]) == 1
+    assert f"{store / 'manifest.json'}: no row_sha256" in capsys.readouterr().out
+
+
+def test_a_folder_holding_two_benchmarks_is_refused(tiny, tmp_path):
+    root = _tiny_copy(tiny, tmp_path)
+    (root / "synth.json").unlink()  # a hand-made folder: nothing says which benchmark it is
+    (root / "train_qa.json").write_text("[]")
+    with pytest.raises(ValueError, match=rf"{root} holds the annotation files of 2 benchmarks \(MUSIC-AVQA: "
+                                         r"avqa-train.json, avqa-val.json, avqa-test.json; .*: train_qa.json\)"):
+        load_data(root)
+
+
+def test_a_video_missing_from_the_store_names_a_flag_that_exists(tiny):
+    from sasr_lite.data.dataset import AVQADataset
+
+    records = tiny.records["train"]
+    with pytest.raises(ValueError) as caught:
+        AVQADataset(records, tiny.stores["val"], tiny.question_vocab, tiny.answer_vocab)
+    message = str(caught.value)
+    assert "sasr-lite build-store FEATURES OUT --annotations FILE" in message
+    assert "in Python, give AVQADataset skip_missing=True" in message

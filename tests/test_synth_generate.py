@@ -20,6 +20,7 @@ from sasr_lite.data.taxonomy import INSTRUMENTS, TEMPLATE_BY_KEY
 from sasr_lite.data.vocab import build_vocabularies
 from sasr_lite.synth.features import FeatureRenderer, make_world
 from sasr_lite.demo import ensure_benchmark
+from sasr_lite.outputs import MARKER, record_outputs
 from sasr_lite.synth.generate import DEMO_INSTRUMENTS, SPLITS, SYNTH_VERSION, generate, make_questions
 from sasr_lite.synth.ground_truth import question_segments, sounding_box_mask
 from sasr_lite.synth.questions import RAW_TEXT
@@ -34,9 +35,10 @@ def bench(tmp_path_factory):
 
 
 def digests(root: Path) -> dict[str, str]:
-    """sha256 of every file, byte for byte (store manifests included: they hold no time stamp)."""
+    """sha256 of every file, byte for byte (store manifests included: they hold no time stamp), but the
+    output marker (it records the files' modification times)."""
     return {str(f.relative_to(root)): hashlib.sha256(f.read_bytes()).hexdigest()
-            for f in sorted(root.rglob("*")) if f.is_file()}
+            for f in sorted(root.rglob("*")) if f.is_file() and f.name != MARKER}
 
 
 def test_layout_and_manifest(bench):
@@ -159,7 +161,14 @@ def test_ensure_benchmark_regenerates_a_stale_folder(tmp_path, capsys):
     assert ensure_benchmark(root, 10, seed=0) == root  # current: kept as it is
     assert "generat" not in capsys.readouterr().out
     (root / "synth.json").write_text(json.dumps(old | {"version": 1}))  # a folder from an older kit
-    (root / "store" / "train" / "stale.txt").write_text("from the old store")
+    record_outputs(root, "synth")  # ... whose generator recorded what it wrote
+    (root / "store" / "train" / "stale.txt").write_text("a file of the user's beside the benchmark")
+    with pytest.raises(FileExistsError, match=rf"{root} needs regenerating \(format version 1, not {SYNTH_VERSION}; "
+                                              r"size 10, not 'tiny'\), but .*store/train/stale.txt was not written by "
+                                              r"sasr-lite synth"):
+        ensure_benchmark(root, "tiny", seed=0)
+    assert (root / "store" / "train" / "stale.txt").is_file(), "nothing the generator did not write is deleted"
+    (root / "store" / "train" / "stale.txt").unlink()
     ensure_benchmark(root, "tiny", seed=0)
     out = capsys.readouterr().out
     assert "regenerating" in out and f"format version 1, not {SYNTH_VERSION}" in out
@@ -173,6 +182,9 @@ def test_ensure_benchmark_regenerates_a_stale_folder(tmp_path, capsys):
     info = json.loads((root / "synth.json").read_text())
     assert info["instruments"] == list(INSTRUMENTS)  # a number of videos: all 22 classes
     (root / "synth.json").write_text(json.dumps(info | {"instruments": list(DEMO_INSTRUMENTS)}))
+    with pytest.raises(FileExistsError, match="synth.json was not written by sasr-lite synth or changed since"):
+        ensure_benchmark(root, 10, seed=0)  # edited by hand: not the generator's to replace
+    record_outputs(root, "synth")
     ensure_benchmark(root, 10, seed=0)  # drawn from other classes: regenerated too
     assert "regenerating" in capsys.readouterr().out
     assert json.loads((root / "synth.json").read_text())["instruments"] == list(INSTRUMENTS)

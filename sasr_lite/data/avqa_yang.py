@@ -112,8 +112,10 @@ def parse_record(item: object, where: str = "record") -> MCRecord:
         raise ValueError(f"{where}: missing key(s) {missing}")
     try:
         question_id = item["id"]
-        if isinstance(question_id, bool) or not isinstance(question_id, (int, str)) or not str(question_id).isdigit():
-            raise ValueError(f"'id' must be a non-negative integer, got {question_id!r}")
+        # ASCII digits only ("²".isdigit() is true, int("²") fails), and small enough for an int64 tensor
+        if (isinstance(question_id, bool) or not isinstance(question_id, (int, str))
+                or not (str(question_id).isascii() and str(question_id).isdigit()) or int(question_id) >= 2**63):
+            raise ValueError(f"'id' must be a non-negative integer below 2**63, got {question_id!r}")
         video_name = item["video_name"]
         if not isinstance(video_name, str) or not video_name.strip():
             raise ValueError(f"'video_name' must be a non-empty string, got {video_name!r}")
@@ -143,8 +145,8 @@ def parse_record(item: object, where: str = "record") -> MCRecord:
         if not isinstance(relation, str):
             raise ValueError(f"'question_relation' must be a string, got {relation!r}")
         number = item.get("video_id")
-        if number is not None and (isinstance(number, bool) or not isinstance(number, int)):
-            raise ValueError(f"'video_id' must be an integer, got {number!r}")
+        if number is not None and (isinstance(number, bool) or not isinstance(number, int) or abs(number) >= 2**63):
+            raise ValueError(f"'video_id' must be an integer below 2**63, got {number!r}")
     except ValueError as err:
         raise ValueError(f"{where} (id {item.get('id')!r}): {err.args[0]}") from None
     return MCRecord(

@@ -94,8 +94,9 @@ class AVQADataset(Dataset):
             if not skip_missing:
                 raise ValueError(
                     f"{len(absent)} videos referenced by the annotations are not in the feature store "
-                    f"{store.path} (first ids: {absent[:5]}); build the store from the same annotation "
-                    "files, or pass skip_missing=True to drop their questions"
+                    f"{store.path} (first ids: {absent[:5]}); build the store from the annotation files it "
+                    "is used with (sasr-lite build-store FEATURES OUT --annotations FILE ...), or, in Python, "
+                    "give AVQADataset skip_missing=True to drop their questions"
                 )
             kept = [r for r in records if r.video_id in store]
             warnings.warn(

@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+from sasr_lite.cli import at_least
 from sasr_lite.data.annotations import QARecord, describe_annotations
 from sasr_lite.data.avqa_yang import position_balance
 from sasr_lite.data.store import MANIFEST, read_manifest, store_nbytes
@@ -111,7 +112,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset", choices=NAMES, default=None,
                         help="the files' benchmark (default: told from each file name)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
-    parser.add_argument("--top", type=int, default=5, help="answers shown per question type (default 5)")
+    parser.add_argument("--top", type=at_least(1), default=5, help="answers shown per question type (default 5)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from sasr_lite.data.annotations import QARecord, describe_annotations
-from sasr_lite.data.datasets import Benchmark, detect_benchmark, get_benchmark
+from sasr_lite.data.datasets import NAMES, Benchmark, detect_benchmark, get_benchmark
 from sasr_lite.data.dataset import AVQADataset
 from sasr_lite.data.store import FeatureStore
 from sasr_lite.data.vocab import Vocabulary, build_vocabularies
@@ -49,6 +49,23 @@ class TrainData:
         return {"question": self.question_vocab.tokens, "answer": self.answer_vocab.tokens}
 
 
+def _one_benchmark(root: Path) -> None:
+    """Refuse a folder holding the annotation files of more than one benchmark (which one to train
+    on would be a silent guess); a synthetic benchmark's synth.json says which it is."""
+    if (root / "synth.json").is_file():
+        return
+    found = {}
+    for name in NAMES:
+        benchmark = get_benchmark(name)
+        files = [p.name for s in ("train", "val", "test") if (p := benchmark.split_path(root, s)).is_file()]
+        if files:
+            found[benchmark.title] = files
+    if len(found) > 1:
+        raise ValueError(f"{root} holds the annotation files of {len(found)} benchmarks ("
+                         + "; ".join(f"{title}: {', '.join(files)}" for title, files in found.items())
+                         + "); put each benchmark in its own folder")
+
+
 def load_data(
     annotation_dir: str | Path,
     store_dir: str | Path | None = None,
@@ -71,6 +88,8 @@ def load_data(
     store_root = Path(store_dir) if store_dir is not None else root / "store"
     if not root.is_dir():
         raise FileNotFoundError(f"annotation folder not found: {root}")
+    if dataset is None:
+        _one_benchmark(root)
     benchmark = detect_benchmark(root) if dataset is None else get_benchmark(dataset)
     records, stores, described = {}, {}, {}
     for split in splits:

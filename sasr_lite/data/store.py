@@ -79,6 +79,19 @@ class FeatureStore:
     def source(self) -> str:
         return self.manifest.get("source", "")
 
+    @property
+    def digest(self) -> str | None:
+        """One checksum of the whole store: SHA-256 over its ids and their recorded row checksums,
+        in row order (read from the manifest, nothing recomputed); None when rows have no checksums."""
+        rows = self.manifest.get("row_sha256")
+        if not rows:
+            return None
+        return hashlib.sha256("".join(f"{i} {rows.get(i)}\n" for i in self.ids).encode()).hexdigest()
+
+    def describe(self) -> dict:
+        """What results record of the store they were computed from: its path and `digest`."""
+        return {"path": str(self.path), "sha256": self.digest}
+
     def __len__(self) -> int:
         return len(self.ids)
 
@@ -433,6 +446,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--frames", type=int, default=OFFICIAL_FRAMES,
                         help="segments per per-video file (60; AVQA-Yang's 10 s clips: 10, with --stride 1)")
     parser.add_argument("--skip-missing", action="store_true", help="leave out videos without features")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="OUT holds files build-store did not write (or changed since): move it aside to OUT.old-N")
 
 
 def annotation_video_ids(paths: Sequence[str | Path]) -> list[str]:
@@ -445,13 +460,17 @@ def annotation_video_ids(paths: Sequence[str | Path]) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from sasr_lite.outputs import writing
+
     try:
         if args.annotations:
             ids = annotation_video_ids(args.annotations)
         else:
             ids = [line.strip() for line in args.ids.read_text().splitlines() if line.strip()]
-        store = build_from_official(args.feature_root, ids, args.out, stride=args.stride,
-                                    num_frames=args.frames, skip_missing=args.skip_missing)
+        # the new store replaces the old folder in one rename (StoreWriter), so nothing is cleared first
+        with writing(args.out, "build-store", overwrite=args.overwrite, clear=False):
+            store = build_from_official(args.feature_root, ids, args.out, stride=args.stride,
+                                        num_frames=args.frames, skip_missing=args.skip_missing)
     except (OSError, ValueError) as err:
         print(f"sasr-lite build-store: error: {err}", file=sys.stderr)
         return 1

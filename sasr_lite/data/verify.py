@@ -15,13 +15,16 @@ from pathlib import Path
 
 import numpy as np
 
-from sasr_lite.data.store import FeatureStore, row_digest
+from sasr_lite.data.store import MANIFEST, FeatureStore, row_digest
 
 
 def verify_store(store: FeatureStore) -> list[str]:
     """One line per problem found in ``store`` (empty when every row is finite and matches its checksum)."""
     recorded = store.manifest.get("row_sha256") or {}
     problems = []
+    if not recorded:  # every build records them: without them a changed row would pass unseen
+        problems.append(f"{store.path / MANIFEST}: no row_sha256 (the per-video checksums every store build records), "
+                        "so the rows cannot be checked; rebuild the store")
     for i, video_id in enumerate(store.ids):
         rows = {"audio": store.audio[i], "visual": store.visual[i], "maps": store.maps[i]}
         bad = [name for name, row in rows.items() if not np.isfinite(row).all()]
@@ -49,7 +52,5 @@ def run(args: argparse.Namespace) -> int:
     if problems:
         print(f"{args.store}: {len(problems)} problem(s) in {len(store)} videos", file=sys.stderr)
         return 1
-    checked = "finite and matching their checksums" if store.manifest.get("row_sha256") else \
-        "finite (no checksums recorded: written by an older sasr-lite)"
-    print(f"{args.store}: all {len(store)} videos {checked}")
+    print(f"{args.store}: all {len(store)} videos finite and matching their checksums")
     return 0

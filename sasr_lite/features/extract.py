@@ -29,12 +29,14 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from sasr_lite.cli import at_least
 from sasr_lite.data.files import write_atomic, write_json_atomic
 from sasr_lite.device import pick_device
 from sasr_lite.features import media as media_io
 from sasr_lite.features import vggish as vg
 from sasr_lite.features import weights as wt
 from sasr_lite.features.resnet import ResNet18Maps, frame_features
+from sasr_lite.outputs import aside_name, folder_lock, move_aside
 
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".webm", ".avi", ".mov", ".m4v")
 AUDIO_DIR, VISUAL_DIR = "vggish", "res18_14x14"
@@ -68,7 +70,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"accept a weight file with this digest; KIND in {sorted(wt.KNOWN_WEIGHTS)}")
     parser.add_argument("--allow-random-weights", action="store_true",
                         help="run with random weights where a weight file is missing (features are meaningless)")
-    parser.add_argument("--limit", type=int, default=None, help="process at most this many videos of the shard")
+    parser.add_argument("--limit", type=at_least(1), default=None, help="process at most this many videos of the shard")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="OUT holds files extract did not write: move it aside to OUT.old-N (a folder extract "
+                             "wrote is resumed: finished videos are skipped)")
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -220,9 +225,38 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, FileNotFoundError, wt.WeightsError) as err:
         print(f"sasr-lite extract: error: {err}", file=sys.stderr)
         return 2
+    out: Path = args.out
+    foreign = _not_extracted(out)
+    if foreign and not args.overwrite:
+        print(f"sasr-lite extract: error: {out} holds files that sasr-lite extract did not write (no manifest*.json), "
+              f"e.g. {foreign}; refusing to overwrite them: choose another --out, or --overwrite moves it aside to "
+              f"{aside_name(out).name}", file=sys.stderr)
+        return 2
+    if foreign:
+        move_aside(out)
+    try:  # one lock per shard: the shards of one folder run side by side
+        with folder_lock(out, "extract", name=f"-shard{shard[0]}-of-{shard[1]}"):
+            return _extract(args, out, shard, videos, vggish, resnet, weights_record, warning)
+    except FileExistsError as err:
+        print(f"sasr-lite extract: error: {err}", file=sys.stderr)
+        return 2
+
+
+def _not_extracted(out: Path) -> str | None:
+    """A file in ``out`` that marks it as not an extraction folder (None when it is one or is empty):
+    an extraction folder holds its manifest*.json, and its {AUDIO_DIR}/ and {VISUAL_DIR}/."""
+    if not out.exists():
+        return None
+    if not out.is_dir():
+        return out.name
+    if list(out.glob("manifest*.json")):
+        return None
+    return next((str(p.relative_to(out)) for p in sorted(out.rglob("*")) if p.is_file()), None)
+
+
+def _extract(args, out: Path, shard, videos, vggish, resnet, weights_record, warning) -> int:
     device = pick_device(args.device)
     ids = list(videos)[shard[0] :: shard[1]][: args.limit]
-    out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     manifest_path = out / ("manifest.json" if shard[1] == 1 else f"manifest-shard{shard[0]}-of-{shard[1]}.json")
     previous = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}

@@ -1,7 +1,8 @@
 """`make student`: the notebooks without their solutions, to hand out as labs.
 
-The solutions sit between nbgrader's markers (``### BEGIN SOLUTION`` / ``### END SOLUTION``), so
-an instructor who uses nbgrader generates assignments from the same notebooks unchanged. Without
+The solutions sit between nbgrader's markers (``### BEGIN SOLUTION`` / ``### END SOLUTION``, read
+as nbgrader reads them: any number of ``#``, an optional trailing ``#``, any case), so an
+instructor who uses nbgrader generates assignments from the same notebooks unchanged. Without
 nbgrader, this module does the same with nbconvert's preprocessors: each marked region becomes a
 stub that raises NotImplementedError (indented as its marker was), and every output is cleared.
 A student copy runs top to bottom: each unfinished exercise's `check` prints FAIL and the
@@ -11,6 +12,7 @@ notebook goes on.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -18,16 +20,25 @@ import nbformat
 from nbconvert.preprocessors import ClearOutputPreprocessor, Preprocessor
 
 from sasr_lite.data.files import write_text_atomic
+from sasr_lite.outputs import writing
 
-BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"  # as the notebooks write them
 STUB = 'raise NotImplementedError("your code here")'
+# nbgrader's reading of a marker line: any number of '#', an optional trailing '#', any case
+_MARKER = re.compile(r"^\s*#+\s*(BEGIN|END)\s+SOLUTION\s*#*\s*$", re.IGNORECASE)
+
+
+def _marker(line: str) -> str | None:
+    """"BEGIN" or "END" when ``line`` is a solution marker, else None."""
+    found = _MARKER.match(line)
+    return found.group(1).upper() if found else None
 
 
 class ClearSolutions(Preprocessor):
     """Replace every solution region of a code cell with `STUB`, at the region's indentation."""
 
     def preprocess_cell(self, cell, resources, index):
-        if cell.cell_type == "code" and BEGIN in cell.source:
+        if cell.cell_type == "code" and any(_marker(line) for line in cell.source.splitlines()):
             cell.source = clear_solutions(cell.source, where=f"cell {index}")
         return cell, resources
 
@@ -35,16 +46,16 @@ class ClearSolutions(Preprocessor):
 def clear_solutions(source: str, where: str = "source") -> str:
     """``source`` with each BEGIN/END SOLUTION region (markers included) replaced by the stub."""
     out, inside = [], False
-    for line in source.splitlines():
-        marker = line.strip()
-        if marker == BEGIN:
+    for number, line in enumerate(source.splitlines(), 1):
+        marker = _marker(line)
+        if marker == "BEGIN":
             if inside:
-                raise ValueError(f"{where}: {BEGIN} inside another solution region")
+                raise ValueError(f"{where}, line {number}: {BEGIN} inside another solution region")
             inside = True
             out.append(line[: len(line) - len(line.lstrip())] + STUB)
-        elif marker == END:
+        elif marker == "END":
             if not inside:
-                raise ValueError(f"{where}: {END} without a {BEGIN}")
+                raise ValueError(f"{where}, line {number}: {END} without a {BEGIN}")
             inside = False
         elif not inside:
             out.append(line)
@@ -53,31 +64,50 @@ def clear_solutions(source: str, where: str = "source") -> str:
     return "\n".join(out)
 
 
-def student_copies(src: str | Path = "notebooks", out: str | Path = "student") -> list[Path]:
-    """Write every numbered notebook of ``src`` to ``out`` without solutions or outputs."""
+def student_copies(src: str | Path = "notebooks", out: str | Path = "student", overwrite: bool = False) -> list[Path]:
+    """Write every numbered notebook of ``src`` to ``out`` without solutions or outputs.
+
+    Every notebook is read and cleared before the first is written, so a malformed notebook or an
+    unclosed marker leaves ``out`` as it was. ``out`` follows the output rule (`sasr_lite.outputs`):
+    copies this command wrote and nobody changed since are replaced; anything else there (a
+    student's answers, the solved notebooks themselves) is refused unless ``overwrite``, which
+    moves the folder aside to ``OUT.old-N``."""
     src, out = Path(src), Path(out)
+    if src.resolve() == out.resolve():
+        raise ValueError(f"--out {out} is the --src folder: the student copies would replace the solved notebooks")
     paths = sorted(src.glob("[0-9][0-9]_*.ipynb"))
     if not paths:
         raise FileNotFoundError(f"no numbered notebooks (NN_*.ipynb) in {src}")
-    written = []
+    cleared = {}
     for path in paths:
-        nb = nbformat.read(path, as_version=4)
+        try:
+            nb = nbformat.read(path, as_version=4)
+        except Exception as err:  # nbformat raises JSON, validation and encoding errors of several kinds
+            raise ValueError(f"{path}: not a readable notebook ({type(err).__name__}: "
+                             f"{str(err).splitlines()[0] if str(err) else ''})") from None
         for preprocessor in (ClearSolutions(), ClearOutputPreprocessor()):
             try:
                 nb, _ = preprocessor.preprocess(nb, {})
             except ValueError as err:
                 raise ValueError(f"{path}: {err}") from None
         nb.metadata.pop("sasr_lite", None)  # the executed scale and time belong to the solved copy
-        written.append(write_text_atomic(out / path.name, nbformat.writes(nb) + "\n"))
-    return written
+        cleared[path.name] = nbformat.writes(nb) + "\n"
+    with writing(out, "student", overwrite=overwrite, clear=False):
+        return [write_text_atomic(out / name, text) for name, text in cleared.items()]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make student", description=__doc__.splitlines()[0])
     parser.add_argument("--src", type=Path, default=Path("notebooks"), help="solved notebooks (default notebooks)")
     parser.add_argument("--out", type=Path, default=Path("student"), help="where the copies go (default student)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="OUT holds files this command did not write (or changed since): move it aside to OUT.old-N")
     args = parser.parse_args(argv)
-    written = student_copies(args.src, args.out)
+    try:
+        written = student_copies(args.src, args.out, args.overwrite)
+    except (OSError, ValueError) as err:
+        print(f"make student: error: {err}", file=sys.stderr)
+        return 1
     print(f"wrote {len(written)} student notebooks to {args.out}/ (solutions replaced by stubs, outputs cleared)")
     return 0
 

@@ -36,6 +36,7 @@ from sasr_lite.data.datasets import NAMES
 from sasr_lite.data.files import write_text_atomic
 from sasr_lite.data.store import StoreWriter, store_nbytes
 from sasr_lite.data.taxonomy import INSTRUMENTS
+from sasr_lite.outputs import writing
 from sasr_lite.synth.features import WORLD_SEED, FeatureRenderer
 from sasr_lite.synth.questions import RAW_TEXT, Question, QuestionPicker, to_record
 from sasr_lite.synth.scenes import NUM_POSITIONS, Scene, check_instruments, kept_segments, sample_scene, save_scenes
@@ -205,6 +206,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="music-avqa: open-ended questions in the MUSIC-AVQA schema (this module); avqa-yang: "
                              "four-choice questions about 10 s clips in the AVQA-Yang schema (synth/avqa_yang.py)")
     parser.add_argument("--out", type=Path, required=True, help="output folder (e.g. data/synth)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="OUT holds files synth did not write (or changed since): move it aside to OUT.old-N")
     parser.add_argument("--size", choices=sorted(SIZES), default="small",
                         help="music-avqa: tiny: 60 videos, about 5 questions each (tests); small: 1,000 videos, 20 "
                              "questions each, 8 instrument classes (the CPU demo); full: 9,288 videos, about 5 "
@@ -233,7 +236,8 @@ def run(args: argparse.Namespace) -> int:
                              "instrument classes and one row per second from the size's preset")
         from sasr_lite.synth.avqa_yang import run as run_avqa_yang
 
-        return run_avqa_yang(args)
+        with writing(args.out, "synth", overwrite=args.overwrite):
+            return run_avqa_yang(args)
     stride = 6 if args.stride is None else args.stride
     n = num_videos(args.size)
     k = _questions_per_video(args.size, args.questions_per_video)
@@ -243,8 +247,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"generating {args.size} ({n} videos, {per_video} questions each, {len(palette)} instrument classes, "
           f"about {need:.1f} GB of features) into {args.out}")
     start = time.perf_counter()
-    out = generate(args.out, args.size, args.seed, args.difficulty, stride, progress=True,
-                   questions_per_video=args.questions_per_video, instruments=palette)
+    with writing(args.out, "synth", overwrite=args.overwrite):
+        out = generate(args.out, args.size, args.seed, args.difficulty, stride, progress=True,
+                       questions_per_video=args.questions_per_video, instruments=palette)
     seconds = time.perf_counter() - start
     counts = json.loads((out / "synth.json").read_text())["counts"]
     summary = ", ".join(f"{s} {c['videos']} videos / {c['questions']} questions" for s, c in counts.items())
