@@ -53,6 +53,7 @@ from typing import ClassVar, TypeVar
 
 from sasr_lite.data.taxonomy import PLACEHOLDER_RE, Template, match_template, subtype_index
 from sasr_lite.data.files import read_json
+from sasr_lite.data.published import file_release
 
 QUESTION_LEN = 14  # L: words per question after padding (the reference pads to 14)
 PAD = "<pad>"
@@ -64,30 +65,6 @@ RELEASE_SIZES: dict[str, dict[str, int]] = {
     "json_update": {"train": 31927, "val": 4568, "test": 9129},
 }
 CUSTOM_RELEASE = "custom"  # any other size: a subset, the synthetic benchmark, a user's file
-V2_BALANCED, V2_BIASED, R_RELEASE = "v2.0-balanced", "v2.0-biased", "r"
-# Published files of MUSIC-AVQA v2.0 and -R, told apart by content (their sizes can coincide with
-# a subset's). SHA-256 of the files we could fetch; for files over the size our source snapshots
-# keep, the git blob id (SHA-1 of "blob <size>\0" + bytes) from the repositories' trees.
-# Source folders: QA-TIGER data/annots/music_avqa_v2 and music_avqa_r (commit f40bd02),
-# DragonLiu1995/MUSIC-AVQA-v2.0 data/ (commit 7db4f54), reml-group/MUSIC-AVQA-R dataset/ (d9bed99).
-KNOWN_FILES: dict[str, str] = {
-    # sha256
-    "78e854694bc5944f63a49b26a2a95bfe672ed7de6a455a8a097f1731d98a70a0": V2_BALANCED,  # test_balance.json
-    "2b8ad91e181bc76e23d89bc029f04fa0f6c37c87584ebf60e217d3f7e932efbe": V2_BALANCED,  # balance_valid.json
-    "cbf5e8096eaa94271061d37d273a7f2977d2b82e0c69a1194bcebd816aa5455b": V2_BIASED,  # test_bias.json
-    "d8a4308564ba79afd79be93e0e9015e085e7bbfd7183f5e44b551a055570e30e": V2_BIASED,  # bias_valid.json
-    # git blob ids
-    "fce92b7be3c86406acd4782f708cf9069d2dea31": V2_BALANCED,  # QA-TIGER balance_train.json
-    "5b5ef1934f4f538a2ea15aa853ba34bfe52ff29a": V2_BALANCED,  # train_balance.json (train + val, both repos)
-    "22b37bf43d6deee82e517efc6945e1a3e28fc6f6": V2_BIASED,  # QA-TIGER bias_train.json
-    "fd92f964a630e4f321a1ab56b3641757791ab6e8": V2_BIASED,  # train_bias.json (train + val, both repos)
-    "387be11979f25e7a90dce5b6e5d8012f43adaefb": R_RELEASE,  # reml-group avqa-test-head.json
-    "35ab0599d288e54f391bae511ca099a0f73f2467": R_RELEASE,  # reml-group avqa-test-headtail.json
-    "19e426a64257efdf6a13d870d2465f39cc54f0aa": R_RELEASE,  # reml-group avqa-test-tail.json
-    "773c361fce18981662694a14c7adf91d0e776a97": R_RELEASE,  # QA-TIGER avqa-test-head.json
-    "429b74234105882f8f3d63a4fa8969fdaebe4f78": R_RELEASE,  # QA-TIGER avqa-test-headtail.json
-    "33e7907a7ddf2164743accb6bb89f495b5e343a3": R_RELEASE,  # QA-TIGER avqa-test-tail.json
-}
 R_SPLITS = ("test-headtail", "test-head", "test-tail")  # MUSIC-AVQA-R's files: avqa-{split}.json
 DERIVED_ID_BASE = 2**52  # derived question ids lie in [2**52, 2**53) (module doc)
 
@@ -340,19 +317,12 @@ def detect_release(num_records: int, split: str | None = None) -> str:
     return CUSTOM_RELEASE
 
 
-def file_release(data: bytes) -> str | None:
-    """The MUSIC-AVQA v2.0 or -R release whose published file has exactly these bytes
-    (`KNOWN_FILES`: SHA-256 or git blob id), else None."""
-    blob = hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
-    return KNOWN_FILES.get(hashlib.sha256(data).hexdigest()) or KNOWN_FILES.get(blob)
-
-
 def describe_annotations(path: str | Path, records: Sequence[QARecord] | None = None) -> dict:
     """What results must record about the annotations they came from.
 
     ``{"path", "split", "release", "records", "videos", "sha256"}``; write it into every
     results file so a number always says which release it comes from. The release: a published
-    v2.0 or -R file by its content (`file_release`), else MUSIC-AVQA's two releases by size.
+    v2.0 or -R file by its content (`published.file_release`), else MUSIC-AVQA's two releases by size.
     """
     path = Path(path)
     records = load_annotations(path) if records is None else records
