@@ -24,8 +24,9 @@ from collections import Counter
 from collections.abc import Sequence
 
 from sasr_lite.data.annotations import R_SPLITS
+from sasr_lite.paper import benchmark_number
 
-HEAD_FACTOR = 1.2
+HEAD_FACTOR = benchmark_number("r_head_factor").value  # 1.2
 OVERALL_SPLIT, HEAD_SPLIT, TAIL_SPLIT = R_SPLITS  # "test-headtail", "test-head", "test-tail"
 SUBSET_NAMES = {HEAD_SPLIT: "Head", TAIL_SPLIT: "Tail", OVERALL_SPLIT: "Overall"}  # table column order
 
