@@ -7,6 +7,7 @@ Output layout (``sasr-lite synth --out DIR`` or `generate(DIR)`)::
     DIR/store/{train,val,test}/                          # FeatureStore, T = 60 / stride, P = 196
     DIR/synth.json                                       # size, seed, questions per video, instruments, ...
                                                          # (written last: marks a complete folder)
+    DIR/avqa-test-{headtail,head,tail}.json              # --rephrased K only: an -R style split (synth/rephrase.py)
 
 Sizes (PRESETS: videos, questions per video, instrument classes): tiny (60 videos, about 5
 questions each, all 22 classes, for tests), small (1,000 videos, 20 questions each, 8 classes:
