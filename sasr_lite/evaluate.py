@@ -593,7 +593,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed for --ci (default 0)")
     parser.add_argument("--release", choices=["r"], default=None,
                         help="r: MUSIC-AVQA-R: evaluate DATA's avqa-test-{headtail,head,tail}.json on the STORE/test "
-                        "store and print head, tail and overall accuracy with bootstrap intervals (--split is not used)")
+                        "store and print head, tail and overall accuracy with bootstrap intervals "
+                        "(--split is not used)")
 
 
 def load_model(checkpoint: str | Path, device: str | torch.device | None = None):
@@ -629,7 +630,8 @@ def run_r(args: argparse.Namespace, model, ckpt) -> int:
     table = head_tail_table(data.records, {s: r.predictions.frame for s, r in reports.items()}, args.name,
                             args.n_boot, args.seed)
     sizes = ", ".join(f"{label.lower()} {n:,}" for label, n in table.attrs["questions"].items())
-    releases = [data.release] if data.release == "synthetic" else sorted({data.annotations[s]["release"] for s in R_SPLITS})
+    releases = ([data.release] if data.release == "synthetic"
+                else sorted({data.annotations[s]["release"] for s in R_SPLITS}))
     print(f"MUSIC-AVQA-R ({sizes} questions; release {', '.join(releases)}; model trained on the {ckpt.release} "
           f"release); checkpoint {args.checkpoint} (epoch {ckpt.epoch + 1})")
     print(f"accuracy with percentile bootstrap intervals, {args.n_boot} resamples of each file's questions, "
