@@ -12,7 +12,8 @@ reports only the average); `table_columns` picks the layout from the records' be
 Also seeded bootstrap intervals (`bootstrap_table`, and `paired_bootstrap` for two runs on the
 same questions), the per-template answer-prior floor (`prior_accuracy`, `prior_warning`), and the
 `sasr-lite eval` subcommand: a checkpoint and a split -> tables written with the annotation
-release recorded (``--ci`` adds the intervals).
+release recorded (``--ci`` adds the intervals). ``--release r`` evaluates MUSIC-AVQA-R's three
+files instead (`head_tail_table`: head, tail and overall with bootstrap intervals).
 """
 
 from __future__ import annotations
@@ -304,6 +305,39 @@ def bootstrap_table(
     return table
 
 
+def head_tail_table(
+    records: Mapping[str, Sequence[QARecord]],
+    predictions: Mapping[str, Mapping[int, str] | pd.DataFrame],
+    name: str = "model",
+    n_boot: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """MUSIC-AVQA-R's table: accuracy (%) on its head, tail and overall files, each with a seeded
+    percentile-bootstrap interval.
+
+    ``records`` and ``predictions`` map an -R split (`music_avqa_r.SUBSET_NAMES`) to its records and
+    predictions. Each file is scored on its own, plain accuracy over its questions, as the
+    authors' and QA-TIGER's code do (`sasr_lite.data.music_avqa_r`); its interval is
+    `bootstrap_table`'s overall column on that file. Rows (name, stat) with stat accuracy, low,
+    high; columns Head, Tail, Overall (those given); ``attrs["questions"]`` per column.
+    """
+    from sasr_lite.data.music_avqa_r import SUBSET_NAMES
+
+    columns, questions = {}, {}
+    for split, label in SUBSET_NAMES.items():
+        if split in records:
+            ci = bootstrap_table(records[split], predictions[split], name, n_boot, seed, level)
+            columns[label] = ci[(OVERALL, AVG)].to_numpy()
+            questions[label] = ci.attrs["questions"]
+    if not columns:
+        raise ValueError(f"no MUSIC-AVQA-R split among {sorted(records)}; expected {list(SUBSET_NAMES)}")
+    index = pd.MultiIndex.from_product([[name], ["accuracy", "low", "high"]], names=["model", "stat"])
+    table = pd.DataFrame(columns, index=index)
+    table.attrs.update(questions=questions, n_boot=n_boot, seed=seed, level=level)
+    return table
+
+
 def _same_questions(predictions_a, predictions_b) -> None:
     """Raise ValueError unless both prediction sets hold the same question ids."""
     ids_a, ids_b = set(_prediction_map(predictions_a)), set(_prediction_map(predictions_b))
@@ -560,6 +594,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overwrite", action="store_true",
                         help="OUT holds files eval did not write (or changed since): move it aside to OUT.old-N")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed for --ci (default 0)")
+    parser.add_argument("--release", choices=["r"], default=None,
+                        help="r: MUSIC-AVQA-R: evaluate DATA's avqa-test-{headtail,head,tail}.json on the STORE/test "
+                        "store and print head, tail and overall accuracy with bootstrap intervals "
+                        "(--split is not used)")
 
 
 def load_model(checkpoint: str | Path, device: str | torch.device | None = None):
@@ -572,6 +610,51 @@ def load_model(checkpoint: str | Path, device: str | torch.device | None = None)
     model = build_model(ckpt.model_config)
     model.load_state_dict(ckpt.model_state)
     return model.to(pick_device(str(device) if device is not None else None)).eval(), ckpt
+
+
+def _check_answer_head(ckpt, data, checkpoint: Path, folder: Path) -> None:
+    head = data.benchmark.answer_format  # the answer head this benchmark needs
+    if ckpt.model_config.answer_head != head:  # e.g. an AVQA-Yang model asked MUSIC-AVQA's questions
+        raise ValueError(f"{checkpoint} has a {ckpt.model_config.answer_head!r} answer head, but {folder} holds "
+                         f"{data.benchmark.title}, whose answers need a {head!r} one: evaluate it on the benchmark "
+                         "it was trained on")
+
+
+def run_r(args: argparse.Namespace, model, ckpt) -> int:
+    """`sasr-lite eval --release r`: the three MUSIC-AVQA-R files, one test store, one table."""
+    from sasr_lite.data.annotations import R_SPLITS
+    from sasr_lite.data.loading import load_data
+
+    data = load_data(args.data, args.store, splits=R_SPLITS, vocabularies=ckpt.vocabularies, required=R_SPLITS,
+                     dataset="music-avqa", store_splits={split: "test" for split in R_SPLITS})
+    _check_answer_head(ckpt, data, args.checkpoint, args.data)
+    out = args.out or args.checkpoint.parent / "eval"
+    reports = {split: evaluate_split(model, data, split, args.name, args.batch_size, grade=False) for split in R_SPLITS}
+    table = head_tail_table(data.records, {s: r.predictions.frame for s, r in reports.items()}, args.name,
+                            args.n_boot, args.seed)
+    sizes = ", ".join(f"{label.lower()} {n:,}" for label, n in table.attrs["questions"].items())
+    releases = ([data.release] if data.release == "synthetic"
+                else sorted({data.annotations[s]["release"] for s in R_SPLITS}))
+    print(f"MUSIC-AVQA-R ({sizes} questions; release {', '.join(releases)}; model trained on the {ckpt.release} "
+          f"release); checkpoint {args.checkpoint} (epoch {ckpt.epoch + 1})")
+    print(f"accuracy with percentile bootstrap intervals, {args.n_boot} resamples of each file's questions, "
+          f"seed {args.seed}:")
+    print(format_table(table))
+    for split, report in reports.items():
+        write_text_atomic(out / f"{split}_table.csv", report.table.to_csv())
+        write_text_atomic(out / f"{split}_predictions.csv", report.predictions.frame.to_csv(index=False))
+    write_text_atomic(out / "r_table.csv", table.to_csv())
+    write_json_atomic(out / "r_results.json", {
+        "name": args.name, "release": releases[0] if len(releases) == 1 else releases,
+        "accuracy": {label: {stat: float(table.loc[(args.name, stat), label]) for stat in ("accuracy", "low", "high")}
+                     for label in table.columns},
+        "questions": table.attrs["questions"], "n_boot": args.n_boot, "seed": args.seed,
+        "per_split": {split: report.summary() for split, report in reports.items()},
+        "checkpoint": str(args.checkpoint), "epoch": ckpt.epoch, "train_release": ckpt.release,
+        "annotations": data.annotations,
+    })
+    print(f"wrote {out}")
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:
@@ -604,13 +687,11 @@ def _evaluate(args: argparse.Namespace, out: Path) -> int:
     from sasr_lite.data.loading import load_data
 
     model, ckpt = load_model(args.checkpoint, args.device)
+    if args.release == "r":
+        return run_r(args, model, ckpt)
     data = load_data(args.data, args.store, splits=(args.split,), vocabularies=ckpt.vocabularies, required=(args.split,))
     _check_store_matches_data(args, data)
-    head = data.benchmark.answer_format  # the answer head this benchmark needs
-    if ckpt.model_config.answer_head != head:  # e.g. an AVQA-Yang model asked MUSIC-AVQA's questions
-        raise ValueError(f"{args.checkpoint} has a {ckpt.model_config.answer_head!r} answer head, but {args.data} holds "
-                         f"{data.benchmark.title}, whose answers need a {head!r} one: evaluate it on the benchmark "
-                         "it was trained on")
+    _check_answer_head(ckpt, data, args.checkpoint, args.data)
     report = evaluate_split(model, data, args.split, args.name, args.batch_size)
     described = data.annotations[args.split]
     table = report.table

@@ -159,17 +159,20 @@ def _generator_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def synthetic_benchmark(size: str, root: str | Path = "data", seed: int = 0, dataset: str = "music-avqa") -> Path:
+def synthetic_benchmark(size: str, root: str | Path = "data", seed: int = 0, dataset: str = "music-avqa",
+                        bias: float = 0.0, rephrasings: int = 0) -> Path:
     """``root/synth-{size}`` (MUSIC-AVQA) or ``root/synth-avqa-yang-{size}``, generated on first use
     and again whenever the generator's code changed (synth.json, written last, marks a complete
-    folder; .generator-sha256 records the code)."""
+    folder; .generator-sha256 records the code). ``bias`` and ``rephrasings`` (MUSIC-AVQA, notebook
+    14: `sasr_lite.synth.generate.generate`) add ``-bias{b}`` and ``-r{k}`` to the folder name."""
     import shutil
 
     from sasr_lite.synth.avqa_yang import generate_avqa_yang
     from sasr_lite.synth.generate import generate
 
     yang = dataset == "avqa-yang"
-    path = Path(root) / (f"synth-avqa-yang-{size}" if yang else f"synth-{size}")
+    options = (f"-bias{bias:g}" if bias else "") + (f"-r{rephrasings}" if rephrasings else "")
+    path = Path(root) / (f"synth-avqa-yang-{size}" if yang else f"synth-{size}{options}")
     stamp = path / ".generator-sha256"
     fingerprint = _generator_fingerprint()
     complete = (path / "synth.json").is_file() and stamp.is_file() and stamp.read_text() == fingerprint
@@ -177,7 +180,10 @@ def synthetic_benchmark(size: str, root: str | Path = "data", seed: int = 0, dat
         name = "AVQA-Yang" if yang else "MUSIC-AVQA"
         print(f"generating the {size} synthetic {name} benchmark (seed {seed}) into {path} ...")
         shutil.rmtree(path, ignore_errors=True)
-        (generate_avqa_yang if yang else generate)(path, size=size, seed=seed)
+        if yang:
+            generate_avqa_yang(path, size=size, seed=seed)
+        else:
+            generate(path, size=size, seed=seed, bias=bias, rephrasings=rephrasings)
         stamp.write_text(fingerprint)
     return path
 

@@ -1,4 +1,5 @@
-"""The SaSR-Net paper's numbers that the kit uses, each with where the paper states it.
+"""The SaSR-Net paper's numbers that the kit uses, each with where the paper states it (and, in
+`BENCHMARK_NUMBERS`, the published facts about MUSIC-AVQA v2.0 and MUSIC-AVQA-R, each with its source).
 
 One table, `NUMBERS`. A stated entry carries the number exactly as the paper prints it
 (``printed``); an inferred entry (``inferred=True``) is the sum of the stated entries named in
@@ -168,3 +169,45 @@ def ablation_reference() -> pd.DataFrame:
         rows.append(dict(table=table, variant=variant, **{s: s not in off for s in _SWITCHES},
                          gain=gain, accuracy=round(base + gain, 2)))
     return pd.DataFrame(rows)
+
+
+# --- MUSIC-AVQA v2.0 and MUSIC-AVQA-R: published facts, each with its source -------------------
+# Not the SaSR-Net paper's (the paper evaluates on neither), so kept apart from NUMBERS. Each is
+# printed in the source named in ``where``. No published accuracy on v2.0 or -R is listed: none
+# could be checked against its paper's table here (QA-TIGER's README states none).
+_V2_README = "MUSIC-AVQA-v2.0 README (github.com/DragonLiu1995/MUSIC-AVQA-v2.0 @ 7db4f54, README.md)"
+_R_README = "MUSIC-AVQA-R README (github.com/reml-group/MUSIC-AVQA-R @ d9bed99, README.md, section Dataset)"
+BENCHMARK_NUMBERS: tuple[PaperNumber, ...] = (
+    _stated("v2_collected_videos", "1230", "videos", "music performance videos collected by hand for v2.0", _V2_README),
+    _stated("v2_new_qa_pairs", "8.1", "thousand questions", "new question-answer pairs of v2.0 ('8.1k')", _V2_README),
+    _stated("v2_additional_videos", "1040", "videos", "additional 60 s videos released with v2.0 (the rows of "
+            "data/MUSIC-AVQA-v2.0_additional_videos.csv)", _V2_README),
+    _stated("r_test_questions", "211,572", "questions", "MUSIC-AVQA-R test questions (rephrasings)", _R_README),
+    _stated("r_source_questions", "9,129", "questions", "MUSIC-AVQA test questions rephrased (json_update)", _R_README),
+    _stated("r_rephrasings", "25", "rephrasings", "rephrasings generated per question (QuillBot), before the vote",
+            _R_README),
+    _stated("r_kept", "92.4", "%", "share of rephrased questions kept by the annotators' vote", _R_README),
+    _stated("r_fleiss_kappa", "0.849", "", "Fleiss' kappa of the annotators' vote", _R_README),
+    _stated("r_vocabulary", "465", "words", "question vocabulary of MUSIC-AVQA-R (MUSIC-AVQA's: 93)", _R_README),
+    _stated("r_head_factor", "1.2", "", "head answers: count above this times mu(a), the mean answer count of "
+            "the question type", _R_README),
+    _stated("r_mccd_gain", "9.68", "pp", "gain of the authors' MCCD on MUSIC-AVQA-R",
+            "Ma et al., 'Look, Listen, and Answer', arXiv 2404.12020, abstract",
+            "the abstract writes '9.68%' ('a significant improvement ... on the proposed dataset'); the baseline "
+            "it is measured from is in the paper's tables, not the abstract"),
+)
+_BENCHMARK_BY_KEY = {n.key: n for n in BENCHMARK_NUMBERS}
+
+
+def benchmark_number(key: str) -> PaperNumber:
+    """The MUSIC-AVQA v2.0 / -R entry named ``key``; KeyError lists the known keys."""
+    try:
+        return _BENCHMARK_BY_KEY[key]
+    except KeyError:
+        raise KeyError(f"no benchmark number {key!r}; known: {', '.join(_BENCHMARK_BY_KEY)}") from None
+
+
+def benchmark_table() -> pd.DataFrame:
+    """Every MUSIC-AVQA v2.0 / -R entry, indexed by key: value, unit, what, where, note."""
+    return pd.DataFrame([dict(key=n.key, value=n.value, unit=n.unit, what=n.what, where=n.where, note=n.note)
+                         for n in BENCHMARK_NUMBERS]).set_index("key")

@@ -115,7 +115,7 @@ def test_missing_file_is_named(tmp_path):
         ({"type": '["Audio", "Temporal"]'}, "unknown question type 'Audio'/'Temporal'"),
         ({"templ_values": "[]"}, "1 placeholders but templ_values gives 0"),
         ({"templ_values": "violin"}, "templ_values is not a list"),
-        ({"question_id": "twelve"}, "invalid literal for int"),
+        ({"question_id": "twelve"}, "question_id must be an integer, got 'twelve'"),
     ],
 )
 def test_bad_records_name_file_record_and_problem(tmp_path, bad, expected):

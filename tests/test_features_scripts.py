@@ -41,7 +41,8 @@ def annotations(video_ids: list[str]) -> list[dict]:
 
 def test_every_script_is_listed_and_has_help(script, capsys):
     assert SCRIPTS == ["build_avqa_yang_store", "build_store", "download_annotations", "download_avqa_yang_annotations",
-                       "download_avqa_yang_videos", "download_videos", "download_weights", "extract_avqa_yang_features",
+                       "download_avqa_yang_videos", "download_music_avqa_v2", "download_videos", "download_weights",
+                       "extract_avqa_yang_features",
                        "extract_features", "extract_frames_audio", "prepare_avqa_yang", "prepare_music_avqa"]  # fmt: skip
     for name in SCRIPTS:
         with pytest.raises(SystemExit) as exit_:

@@ -39,7 +39,9 @@ def summarize(records: Sequence[QARecord]) -> dict:
     answers: dict[str, Counter] = {type_name(*t): Counter() for t in benchmark.question_types}
     for r in records:
         answers.setdefault(type_name(r.group, r.subtype), Counter())[r.answer] += 1
-    keys = [t.key for t in TEMPLATES] if benchmark.name == "music-avqa" else sorted(by_template)
+    # MUSIC-AVQA: its 33 templates, then any MUSIC-AVQA-R stand-ins (rephrased questions)
+    keys = [t.key for t in TEMPLATES] if benchmark.name == "music-avqa" else []
+    keys += sorted(set(by_template) - set(keys))
     summary = {
         "dataset": benchmark.name,
         "records": len(records),
@@ -91,9 +93,10 @@ def format_summary(summary: dict, top: int = 5) -> str:
         positions = "   ".join(f"{p} {c / max(n, 1):.1%}" for p, c in summary["answer_positions"].items())
         relations = "   ".join(f"{r} {c:,}" for r, c in summary["relations"].items())
         lines += ["", f"  right answer at position: {positions}", f"  question relations: {relations}"]
-    lines += ["", f"  {'template':<24}{'records':>8}  text"]
+    width = max([24, *(len(key) + 1 for key in summary["templates"])])  # -R stand-ins have long keys
+    lines += ["", f"  {'template':<{width}}{'records':>8}  text"]
     text = {t.key: t.text for t in TEMPLATES}
-    lines += [f"  {key:<24}{count:>8,}  {text.get(key, '')}" for key, count in summary["templates"].items()]
+    lines += [f"  {key:<{width}}{count:>8,}  {text.get(key, '')}" for key, count in summary["templates"].items()]
     return "\n".join(lines)
 
 

@@ -73,11 +73,13 @@ def load_data(
     vocabularies: dict[str, list[str]] | None = None,
     required: tuple[str, ...] = (),
     dataset: str | None = None,
+    store_splits: dict[str, str] | None = None,
 ) -> TrainData:
     """Read each split's annotation file in ``annotation_dir`` and open ``store_dir/{split}``.
 
     ``dataset`` ("music-avqa", "avqa-yang") names the benchmark; None detects it from the files
-    (`datasets.detect_benchmark`).
+    (`datasets.detect_benchmark`). ``store_splits`` maps a split to the store folder it reads
+    (default: its own name); MUSIC-AVQA-R's three test files all read ``STORE/test``.
 
     Vocabularies and weak source labels come from the train split (or ``vocabularies`` from a
     checkpoint, when train is not loaded). A missing optional split ("val", "test") is skipped
@@ -104,7 +106,7 @@ def load_data(
             continue
         records[split] = benchmark.load_records(path)
         described[split] = describe_annotations(path, records[split])
-        stores[split] = FeatureStore.open(store_root / split)
+        stores[split] = FeatureStore.open(store_root / (store_splits or {}).get(split, split))
     if vocabularies is not None:
         question_vocab = Vocabulary(vocabularies["question"], unk="<unk>")
         answer_vocab = Vocabulary(vocabularies["answer"])

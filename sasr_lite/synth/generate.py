@@ -7,6 +7,7 @@ Output layout (``sasr-lite synth --out DIR`` or `generate(DIR)`)::
     DIR/store/{train,val,test}/                          # FeatureStore, T = 60 / stride, P = 196
     DIR/synth.json                                       # size, seed, questions per video, instruments, ...
                                                          # (written last: marks a complete folder)
+    DIR/avqa-test-{headtail,head,tail}.json              # --rephrased K only: an -R style split (synth/rephrase.py)
 
 Sizes (PRESETS: videos, questions per video, instrument classes): tiny (60 videos, about 5
 questions each, all 22 classes, for tests), small (1,000 videos, 20 questions each, 8 classes:
@@ -112,12 +113,13 @@ def split_counts(n: int) -> dict[str, int]:
 
 
 def make_questions(size: str | int = "tiny", seed: int = 0, questions_per_video: int | None = None,
-                   instruments=None) -> dict[str, list[tuple[Scene, list[Question]]]]:
+                   instruments=None, bias: float = 0.0) -> dict[str, list[tuple[Scene, list[Question]]]]:
     """split -> [(scene, its questions)], without features (fast: used by tests and notebooks).
 
     ``questions_per_video``: up to this many per video; None uses the size's preset (about 5
     for a number of videos). ``instruments``: the classes scenes are drawn from; None uses the
-    size's preset (all 22 for a number of videos)."""
+    size's preset (all 22 for a number of videos). ``bias``: 0 balances answers within each
+    template (MUSIC-AVQA v2.0's way); b > 0 leans each template to one answer (`QuestionPicker`)."""
     per_video = _questions_per_video(size, questions_per_video)
     palette = _instruments(size, instruments)
     counts = split_counts(num_videos(size))
@@ -128,7 +130,7 @@ def make_questions(size: str | int = "tiny", seed: int = 0, questions_per_video:
     for k, split in enumerate(SPLITS):
         # answers are balanced within each split; val and test only use train's words and answers
         known = (None, None) if split == "train" else (words, answers)
-        picker = QuestionPicker(*known, questions_per_video=per_video, instruments=palette)
+        picker = QuestionPicker(*known, questions_per_video=per_video, instruments=palette, bias=bias)
         question_rng = np.random.default_rng([seed, QUESTION_STREAM, k])
         items = []
         for _ in range(counts[split]):
@@ -145,17 +147,19 @@ def make_questions(size: str | int = "tiny", seed: int = 0, questions_per_video:
 
 def generate(out_dir: str | Path, size: str | int = "tiny", seed: int = 0, difficulty: float = 1.0,
              stride: int = 6, progress: bool = False, questions_per_video: int | None = None,
-             instruments=None) -> Path:
+             instruments=None, bias: float = 0.0, rephrasings: int = 0) -> Path:
     """Write the benchmark to ``out_dir`` (layout in the module docstring); returns ``out_dir``.
 
-    ``questions_per_video`` and ``instruments``: None uses the size's preset (see PRESETS)."""
+    ``questions_per_video`` and ``instruments``: None uses the size's preset (see PRESETS).
+    ``bias``: see `make_questions`. ``rephrasings`` > 0 also writes an -R style test split
+    (`sasr_lite.synth.rephrase`: that many rephrasings of each test question, head and tail files)."""
     out = Path(out_dir)
     if difficulty < 0:
         raise ValueError(f"difficulty must be >= 0, got {difficulty}")
     segments = kept_segments(stride)
     per_video = _questions_per_video(size, questions_per_video)
     palette = _instruments(size, instruments)
-    splits = make_questions(size, seed, per_video, palette)
+    splits = make_questions(size, seed, per_video, palette, bias)
     renderer = FeatureRenderer(segments, difficulty=difficulty, seed=seed)
     counts, question_id = {}, 0
     for split, items in splits.items():
@@ -176,12 +180,17 @@ def generate(out_dir: str | Path, size: str | int = "tiny", seed: int = 0, diffi
                 f = renderer.render(scene, rng)
                 writer.write(i, audio=f.audio, visual=f.visual, maps=f.maps)
         counts[split] = {"videos": len(scenes), "questions": len(records)}
+        if split == "test" and rephrasings:
+            from sasr_lite.synth.rephrase import write_rephrased_split
+
+            counts.update(write_rephrased_split(out, records, rephrasings, seed))
     manifest = {
         "format": SYNTH_FORMAT, "version": SYNTH_VERSION, "size": size, "seed": seed,
         "questions_per_video": per_video,  # null: about 5, drawn per video as MUSIC-AVQA
         "instruments": list(palette),
         "difficulty": difficulty, "stride": stride, "segments": list(segments),
         "world_seed": WORLD_SEED, "counts": counts,
+        **({"bias": bias} if bias else {}), **({"rephrasings": rephrasings} if rephrasings else {}),
     }
     write_text_atomic(out / "synth.json", json.dumps(manifest, indent=2) + "\n")  # last: marks completion
     return out
@@ -221,6 +230,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--instruments", type=_instrument_list, default=None,
                         metavar="NAME,NAME,...", help="draw scenes from these classes only, at least 7 "
                         "(default: the size's preset; small uses the 8 MUSIC-AVQA names most often; music-avqa only)")
+    parser.add_argument("--bias", type=float, default=0.0, metavar="B",
+                        help="0 (default): answers balanced within each template, as MUSIC-AVQA v2.0; B in (0, 1): "
+                        "each template leans to one answer, asked with probability B when a scene offers it (the "
+                        "biased counterpart, as the original MUSIC-AVQA; music-avqa only)")
+    parser.add_argument("--rephrased", type=int, default=0, metavar="K",
+                        help="also write an MUSIC-AVQA-R style test split: K rephrasings of each test question in "
+                        "avqa-test-{headtail,head,tail}.json (sasr-lite eval --release r; music-avqa only)")
     parser.add_argument("--stride", type=int, default=None,
                         help="keep every n-th segment: 1, 2, 3 or 6 (T = 60 / n; default 6; music-avqa only: "
                              "avqa-yang stores one row per second of its 10 s clips)")
@@ -229,7 +245,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.dataset == "avqa-yang":
         music_only = (("--questions-per-video", args.questions_per_video), ("--instruments", args.instruments),
-                      ("--stride", args.stride))
+                      ("--stride", args.stride), ("--bias", args.bias or None), ("--rephrased", args.rephrased or None))
         given = [flag for flag, value in music_only if value is not None]
         if given:
             raise ValueError(f"{', '.join(given)}: music-avqa only; --dataset avqa-yang takes its questions per clip, "
@@ -249,7 +265,8 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     with writing(args.out, "synth", overwrite=args.overwrite):
         out = generate(args.out, args.size, args.seed, args.difficulty, stride, progress=True,
-                       questions_per_video=args.questions_per_video, instruments=palette)
+                       questions_per_video=args.questions_per_video, instruments=palette, bias=args.bias,
+                       rephrasings=args.rephrased)
     seconds = time.perf_counter() - start
     counts = json.loads((out / "synth.json").read_text())["counts"]
     summary = ", ".join(f"{s} {c['videos']} videos / {c['questions']} questions" for s, c in counts.items())

@@ -20,7 +20,8 @@ Words used below:
 can pose fewer; features are per video, so more questions per video are nearly free). It
 balances answers per template: it asks the templates used least so far (among those the scene
 can pose) and, within each, the answer given least so far. Yes/no therefore lands near 50/50
-and open answers spread out, so the answer prior of a template does not solve it.
+and open answers spread out, so the answer prior of a template does not solve it. That is how
+MUSIC-AVQA v2.0 balances the original questions; ``bias`` > 0 gives the biased counterpart.
 """
 
 from __future__ import annotations
@@ -448,10 +449,19 @@ class QuestionPicker:
     are skipped rather than put last (av_ext_always drifted to 79% "no" at k = 20 otherwise).
 
     ``instruments``: the classes the benchmark's scenes are drawn from; questions name only these.
+
+    ``bias``: 0 balances answers as above (MUSIC-AVQA v2.0's way). With ``bias`` = b > 0, each
+    template, when the scene offers it, is asked with probability b with its *favoured* answer, the
+    one it has been given most often so far in the split (rich get richer, as in the original
+    MUSIC-AVQA, whose yes/no templates lean to one answer), and is never held back for it.
     """
 
     def __init__(self, known_words: set[str] | None = None, known_answers: set[str] | None = None,
-                 questions_per_video: int | None = None, instruments: tuple[str, ...] = INSTRUMENTS) -> None:
+                 questions_per_video: int | None = None, instruments: tuple[str, ...] = INSTRUMENTS,
+                 bias: float = 0.0) -> None:
+        if not 0 <= bias < 1:
+            raise ValueError(f"bias must lie in [0, 1), got {bias!r}")
+        self.bias = bias
         if questions_per_video is not None and (
                 isinstance(questions_per_video, bool) or not isinstance(questions_per_video, int)
                 or questions_per_video < 1):
@@ -473,11 +483,18 @@ class QuestionPicker:
         # all over-represented already waits for a scene that offers a rarer answer
         answers = {key: min(sorted(by_answer), key=lambda a: self.answer_counts[key][a] + 0.5 * rng.random())
                    for key, by_answer in options.items()}
+        favoured = set()  # bias > 0: templates asked with their favoured answer (no rng draw at bias 0)
+        for key in options if self.bias else ():
+            counts = self.answer_counts[key]
+            top = max(counts, key=counts.get) if counts else None
+            if top in options[key] and rng.random() < self.bias:
+                answers[key] = top
+                favoured.add(key)
         order = sorted(options, key=lambda key: self.template_counts[key] + rng.random()
-                       + WAIT * self._overused(key, answers[key]))
+                       + WAIT * (self._overused(key, answers[key]) and key not in favoured))
         if self.questions_per_video is not None:
             # a large k would reach the waiting templates too: skip them (see the class docstring)
-            order = [key for key in order if not self._overused(key, answers[key])]
+            order = [key for key in order if key in favoured or not self._overused(key, answers[key])]
         questions = []
         for key in sorted(order[:k], key=lambda key: TEMPLATE_BY_KEY[key].index):
             by_answer, answer = options[key], answers[key]
