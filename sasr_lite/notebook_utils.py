@@ -192,13 +192,15 @@ def _reusable(path: Path, data, model_config: SaSRConfig, train_config: TrainCon
     if not path.is_file():
         return None
     expected = sized_for(model_config, data)
+    # the convergence rule's fields only when it is on, so runs written before it existed stay reusable
+    stopping = train_config.stopping() if train_config.converge_gain is not None else {"epochs": train_config.epochs}
     try:
         ckpt = load_checkpoint(path, model_config=expected, vocabularies=data.vocabularies,
-                               train_config={**train_config.trajectory(), "epochs": train_config.epochs})
+                               train_config={**train_config.trajectory(), **stopping})
     except CheckpointError as err:
         print(f"not reusing {path}: " + " ".join(line.strip() for line in str(err).splitlines()[:2]))
         return None
-    if ckpt.epoch + 1 != train_config.epochs:
+    if ckpt.epoch + 1 != train_config.epochs and not run_converged(ckpt.history):
         print(f"not reusing {path}: it stopped after epoch {ckpt.epoch + 1} of {train_config.epochs}")
         return None
     trained_on = ckpt.extra.get("annotations", {}).get("train", {}).get("sha256")
@@ -206,6 +208,13 @@ def _reusable(path: Path, data, model_config: SaSRConfig, train_config: TrainCon
         print(f"not reusing {path}: it was trained on other annotations than {data.annotations['train']['path']}")
         return None
     return load_model(path, train_config.device)
+
+
+def run_converged(history) -> bool:
+    """Whether a run's last epoch met its convergence rule (TrainConfig.converge_gain); ``history``
+    is its per-epoch rows (a list of dicts or a DataFrame). False for runs without the rule."""
+    rows = history.to_dict("records") if hasattr(history, "to_dict") else list(history)
+    return bool(rows) and bool(rows[-1].get("converged", False))
 
 
 def load_or_train(

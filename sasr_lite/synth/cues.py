@@ -26,7 +26,7 @@ class Cues:
     V_c * g_col: class and column bound in one product, and the pooled vector
     (1/P) sum_p X_t,p = const + sum_i |box_i| (V_ci - B) * g_col_i / P still says which class
     stands where. The Location types are then answerable without SA: SA is redundant.
-    Off: the column adds a class-independent code instead, X_t,p = content_p + k_col. The codes of
+    Off: the column adds a class-independent code k_col >= 0 instead, X_t,p = content_p + k_col. The codes of
     all P cells pool to the same constant in every video, and the pooled vector holds the classes
     without their places; only a weighted sum that prefers one instrument's cells,
     f_v,t^attn = sum_p w_t,p X_t,p with w from the audio (3.4), carries k_col of that

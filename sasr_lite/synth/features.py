@@ -12,7 +12,7 @@ Visual maps ``[T, P, 512]`` (like ResNet-18 layer4, post-ReLU, P = 14 x 14, p = 
 - each column multiplies the channels by a fixed gain pattern (`position_gain`): CNN maps
   carry absolute position, and this is what makes "left"/"right" readable after pooling;
   with the cue ``position_in_pooled`` off (synth/cues.py) the column adds the class-independent
-  code ``(position_gain - 1) * mean_c V_c`` instead, which every video pools to the same constant;
+  code ``(position_gain - 1 + POSITION_DEPTH) * mean_c V_c`` (>= 0) instead, which every video pools to the same constant;
 - Gaussian noise (std ``VISUAL_NOISE * difficulty``, drawn once per renderer into a float16
   bank and sliced per video), then ReLU. Values: mean about 0.5, mostly within [0, 3].
 - pooled visual ``[T, 512]`` = the spatial mean of the maps (as the reference pipeline; taken
@@ -205,7 +205,8 @@ class FeatureRenderer:
         w = self.world
         if self.cues.position_in_pooled:
             return rows * w.position_gain[None]
-        code = (w.position_gain - 1) * w.visual_protos.mean(axis=0)  # [14, D]
+        # non-negative, so the ReLU never clips it and the cells pool to content + a constant
+        code = (w.position_gain - 1 + POSITION_DEPTH) * w.visual_protos.mean(axis=0)  # [14, D]
         return rows + code[None]
 
     def audio(self, scene: Scene, rng: np.random.Generator) -> np.ndarray:
