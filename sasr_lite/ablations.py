@@ -44,6 +44,37 @@ def ablation_deltas(records, runs: Mapping[str, Sequence], reference: str = "ful
     return out
 
 
+# What each ablation should do on the lesson benchmark (synth/cues.py LESSON_CUES), from the equations:
+# variant -> (SaSRConfig switches, the question types that should drop, why).
+PREDICTIONS: dict[str, tuple[dict, tuple[str, ...], str]] = {
+    "no_sa": (dict(use_spatial=False), ("Audio-Visual/Location",),
+              "w_t,p = 1/P makes f_v,t^attn the pooled map; with position_in_pooled off the pooled map holds the "
+              "classes but not their places, so 'where is the loudest', 'is the first sound on the left' lose "
+              "their only source of position"),
+    "no_ta": (dict(use_temporal=False), ("Audio-Visual/Temporal",),
+              "a_t = 1/T makes the answer read the time average; with order_in_time_average off the average does "
+              "not say who came in first, second, before or after"),
+    "no_slt": (dict(use_slt=False), (),
+               "f^s = f^r: the segments are no longer re-read against the class tokens; nothing on this benchmark "
+               "is answerable only through them, so no type is predicted to drop"),
+    "no_sasr": (dict(use_sasr=False), (),
+                "f^g = f^s: no source-aware summary; L_source still trains the presence heads on the tokens, and "
+                "no cue here needs the summary, so no type is predicted to drop"),
+}
+
+
+def prediction_check(deltas: Mapping[str, Mapping[str, Sequence[float]]],
+                     predictions: Mapping = PREDICTIONS) -> list[dict]:
+    """One row per predicted drop: variant, type, delta, low, high and ``shown`` (the whole interval
+    below 0), for the notebook's verdict and the json file."""
+    rows = []
+    for variant, (_, types, _) in predictions.items():
+        for name in types:
+            delta, low, high = deltas[variant][name]
+            rows.append(dict(variant=variant, type=name, delta=delta, low=low, high=high, shown=bool(high < 0)))
+    return rows
+
+
 def _check_deltas(deltas, where: str) -> list[str]:
     problems = []
     if not isinstance(deltas, dict):

@@ -66,6 +66,8 @@ class NotebookSizes:
     comparison: TrainConfig  # the schedule both networks get in notebook 12, with the ablation seeds
     avqa_size: str  # notebook 13's synthetic AVQA-Yang: "tiny", "small" or "full" (AVQA-Yang's scale)
     multiple_choice: TrainConfig  # notebook 13's SaSR-Net with the multiple-choice head
+    ablation_size: str  # notebook 10's benchmark, drawn with the "lesson" cues (synth/cues.py)
+    experiment: TrainConfig  # notebook 10's runs: each until converged (TrainConfig.converge_gain)
 
     @property
     def runs(self) -> Path:
@@ -85,7 +87,7 @@ def sizes(scale: str | None = None) -> NotebookSizes:
     - lesson: the demo's benchmark and model width, and a CPU schedule of a few minutes (LESSON_TRAIN).
     - paper: the paper's sizes and recipe (section 4.1) on the full-scale synthetic benchmark (GPU).
     """
-    from sasr_lite.demo import DEMO_MODEL, LESSON_ABLATION, LESSON_MULTIPLE_CHOICE, LESSON_TRAIN
+    from sasr_lite.demo import DEMO_MODEL, LESSON_ABLATION, LESSON_EXPERIMENT, LESSON_MULTIPLE_CHOICE, LESSON_TRAIN
 
     scale = resolve_scale(scale)
     if scale == "test":
@@ -97,18 +99,21 @@ def sizes(scale: str | None = None) -> NotebookSizes:
         return NotebookSizes(scale, "tiny", SaSRConfig.tiny(), train, ablation, ablation_seeds=(0,), baseline_epochs=5,
                              official=SaSRConfig.tiny(arch="official", d_model=512),
                              comparison=ablation.replace(epochs=1, max_batches=2, batch_size=8),
-                             avqa_size="tiny", multiple_choice=train.replace(epochs=2))
+                             avqa_size="tiny", multiple_choice=train.replace(epochs=2), ablation_size="tiny",
+                             experiment=ablation.replace(epochs=3, converge_gain=0.5))
     if scale == "lesson":
         # the official network trains ~15x slower than the lesson model on a CPU: both get the
         # ablation schedule cut to 40 batches per epoch (3,840 questions), the same for both
         return NotebookSizes(scale, "small", DEMO_MODEL, LESSON_TRAIN, LESSON_ABLATION, ablation_seeds=(0, 1, 2),
                              baseline_epochs=4, official=SaSRConfig(arch="official"),
                              comparison=LESSON_ABLATION.replace(max_batches=40),
-                             avqa_size="small", multiple_choice=LESSON_MULTIPLE_CHOICE)
+                             avqa_size="small", multiple_choice=LESSON_MULTIPLE_CHOICE, ablation_size="lesson",
+                             experiment=LESSON_EXPERIMENT)
     train = TrainConfig(tensorboard=False)  # batch 16, 80 epochs, Adam 1e-4, x0.3 every 16 epochs
     return NotebookSizes(scale, "full", SaSRConfig(), train, train.replace(progress=False), ablation_seeds=(0, 1, 2),
                          baseline_epochs=30, official=SaSRConfig(arch="official"),
-                         comparison=train.replace(progress=False), avqa_size="full", multiple_choice=train)
+                         comparison=train.replace(progress=False), avqa_size="full", multiple_choice=train,
+                         ablation_size="full", experiment=train.replace(progress=False, converge_gain=0.5))
 
 
 def notebook_data(sizes: NotebookSizes, data: str | Path | None = None) -> Path:
@@ -124,6 +129,15 @@ def notebook_data(sizes: NotebookSizes, data: str | Path | None = None) -> Path:
         raise FileNotFoundError(f"{source}={data}: no avqa-train.json there; point it at a folder prepared by "
                                 "data_scripts/prepare_music_avqa.py (avqa-{train,val,test}.json and store/)")
     return path
+
+
+def ablation_data(sizes: NotebookSizes, data: str | Path | None = None, cues="lesson") -> Path:
+    """Notebook 10's benchmark: ``data`` or ``$SASR_LITE_DATA`` (real MUSIC-AVQA, as `notebook_data`),
+    else ``sizes.ablation_size``'s synthetic benchmark drawn with ``cues`` (default: the "lesson"
+    cues, pooled shortcuts off; synth/cues.py), generated on first use."""
+    if data or os.environ.get(DATA_ENV):
+        return notebook_data(sizes, data)
+    return synthetic_benchmark(sizes.ablation_size, cues=cues)
 
 
 def avqa_yang_data(sizes: NotebookSizes, data: str | Path | None = None) -> Path:
@@ -159,17 +173,30 @@ def _generator_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def synthetic_benchmark(size: str, root: str | Path = "data", seed: int = 0, dataset: str = "music-avqa") -> Path:
+def cue_suffix(size: str, cues=None) -> str:
+    """"" for the size's own cues, else "-<knob>-on/off" for each knob that differs from them."""
+    from sasr_lite.synth.cues import resolve_cues
+    from sasr_lite.synth.generate import preset_cues
+
+    if cues is None:
+        return ""
+    preset, wanted = preset_cues(size).to_dict(), resolve_cues(cues).to_dict()
+    return "".join(f"-{k}-{'on' if v else 'off'}" for k, v in wanted.items() if v != preset[k])
+
+
+def synthetic_benchmark(size: str, root: str | Path = "data", seed: int = 0, dataset: str = "music-avqa",
+                        cues=None) -> Path:
     """``root/synth-{size}`` (MUSIC-AVQA) or ``root/synth-avqa-yang-{size}``, generated on first use
     and again whenever the generator's code changed (synth.json, written last, marks a complete
-    folder; .generator-sha256 records the code)."""
+    folder; .generator-sha256 records the code). ``cues`` (MUSIC-AVQA only): other cues than the
+    size's preset (a `Cues`, preset name or dict of knobs), in a folder named after the knobs that differ."""
     import shutil
 
     from sasr_lite.synth.avqa_yang import generate_avqa_yang
     from sasr_lite.synth.generate import generate
 
     yang = dataset == "avqa-yang"
-    path = Path(root) / (f"synth-avqa-yang-{size}" if yang else f"synth-{size}")
+    path = Path(root) / (f"synth-avqa-yang-{size}" if yang else f"synth-{size}{cue_suffix(size, cues)}")
     stamp = path / ".generator-sha256"
     fingerprint = _generator_fingerprint()
     complete = (path / "synth.json").is_file() and stamp.is_file() and stamp.read_text() == fingerprint
@@ -177,7 +204,10 @@ def synthetic_benchmark(size: str, root: str | Path = "data", seed: int = 0, dat
         name = "AVQA-Yang" if yang else "MUSIC-AVQA"
         print(f"generating the {size} synthetic {name} benchmark (seed {seed}) into {path} ...")
         shutil.rmtree(path, ignore_errors=True)
-        (generate_avqa_yang if yang else generate)(path, size=size, seed=seed)
+        if yang:
+            generate_avqa_yang(path, size=size, seed=seed)
+        else:
+            generate(path, size=size, seed=seed, cues=cues)
         stamp.write_text(fingerprint)
     return path
 
@@ -279,6 +309,15 @@ def ablation_run(sizes: NotebookSizes, data, name: str, seed: int, model_changes
     if same_schedule and not model_changes:  # at the paper scale: notebook 08's model itself
         return Run(run_root(sizes, data) / "sasr", sizes.model, train)
     folder = run_root(sizes, data) / "ablations" / name.replace(", ", "+").replace(" ", "_") / f"seed{seed}"
+    return Run(folder, sizes.model.replace(**(model_changes or {})), train)
+
+
+def experiment_run(sizes: NotebookSizes, data, name: str, seed: int, model_changes: dict | None = None) -> Run:
+    """Notebook 10's run of the variant ``name`` (SaSRConfig ``model_changes``) with ``seed`` on the
+    benchmark ``data``, trained until converged (``sizes.experiment``); in
+    ``runs/<scale>/experiments/<benchmark folder>/<name>/seed<k>``."""
+    train = sizes.experiment.replace(device=str(pick_device()), seed=seed)
+    folder = sizes.runs / "experiments" / Path(data.root).name / name / f"seed{seed}"
     return Run(folder, sizes.model.replace(**(model_changes or {})), train)
 
 

@@ -29,7 +29,8 @@ def _shrunk(scale=None):
     short = lambda config: config.replace(epochs=1, max_batches=2)
     return dataclasses.replace(paper, synth_size="tiny", train=short(paper.train), ablation=short(paper.ablation),
                                comparison=short(paper.comparison), ablation_seeds=(0,), baseline_epochs=1,
-                               avqa_size="tiny", multiple_choice=short(paper.multiple_choice))
+                               avqa_size="tiny", multiple_choice=short(paper.multiple_choice), ablation_size="tiny",
+                               experiment=paper.experiment.replace(epochs=1, max_batches=2))
 
 notebook_utils.sizes = _shrunk
 '''
