@@ -99,12 +99,17 @@ print("no SaSR: tokens unchanged:", torch.equal(out.tokens_a[0], model.slt.token
 # far above the question view has a shortcut, and no attention block is needed for it.
 
 # %%
-from sasr_lite.diagnose import ProbeConfig, cue_diagnosis
+from sasr_lite.data.taxonomy import TEMPLATES
+from sasr_lite.diagnose import TYPE_NAMES, ProbeConfig, cue_diagnosis
 
+probe_config = ProbeConfig(epochs=4) if SIZES.smoke else ProbeConfig()
 if synthetic:
-    probe = cue_diagnosis(SIZES.ablation_size, "lesson", views=("question", "average"),
-                          config=ProbeConfig(epochs=4) if SIZES.smoke else ProbeConfig())
-    display(probe.set_index(["setting", "view"]).round(1))
+    probe = cue_diagnosis(SIZES.ablation_size, "lesson", views=("question", "average"), config=probe_config,
+                          by_template=True)
+    table = probe.set_index(["setting", "view"]).round(1).T
+    display(table.loc[[name for name in TYPE_NAMES if name in table.index] + ["Overall"]])  # per type
+    # the templates that answer with a place or an order, where the cues differ most
+    display(table.loc[[t.key for t in TEMPLATES if t.key in table.index and t.subtype in ("Location", "Temporal")]])
 else:
     print("real data: the cues are knobs of the synthetic generator, no probe here")
 

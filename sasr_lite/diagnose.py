@@ -101,7 +101,8 @@ def _standardize(train: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:
 
 def probe_accuracy(data: dict[str, dict[str, np.ndarray]], view: str, config: ProbeConfig = ProbeConfig(),
                    split: str = "test", by_template: bool = False) -> pd.Series:
-    """Test accuracy (%) per question type ("Group/Type") and "Overall" of a probe on ``view``.
+    """Test accuracy (%) per question type ("Group/Type"), with ``by_template`` also per template key,
+    and "Overall" of a probe on ``view``.
 
     The probe reads [question code; standardized view] (``question``: the code alone) through
     Linear(hidden) + ReLU + Linear(hidden) + ReLU + Linear(answers); answers unseen in train count wrong."""
@@ -134,35 +135,34 @@ def probe_accuracy(data: dict[str, dict[str, np.ndarray]], view: str, config: Pr
         with torch.no_grad():
             predicted = model(x_test_t).argmax(-1).numpy()
     right = predicted == y_test
-    if by_template:
-        accuracy = {t.key: 100.0 * right[test["template"] == t.key].mean() for t in TEMPLATES
-                    if (test["template"] == t.key).any()}
-    else:
-        accuracy = {name: 100.0 * right[test["type"] == k].mean() for k, name in enumerate(TYPE_NAMES)
-                    if (test["type"] == k).any()}
+    accuracy = {name: 100.0 * right[test["type"] == k].mean() for k, name in enumerate(TYPE_NAMES)
+                if (test["type"] == k).any()}
+    if by_template:  # also each template, under its key
+        accuracy |= {t.key: 100.0 * right[test["template"] == t.key].mean() for t in TEMPLATES
+                     if (test["template"] == t.key).any()}
     accuracy["Overall"] = 100.0 * right.mean()
     return pd.Series(accuracy, name=view)
 
 
 def cue_probe(size: str | int, cues: Cues | str | dict, views=VIEWS, seed: int = 0,
-              config: ProbeConfig = ProbeConfig()) -> pd.DataFrame:
-    """Rows: ``views``; columns: question types and "Overall"; values: probe test accuracy (%)."""
+              config: ProbeConfig = ProbeConfig(), by_template: bool = False) -> pd.DataFrame:
+    """Rows: ``views``; columns: question types (and templates) and "Overall"; values: probe test accuracy (%)."""
     data = probe_data(size, cues, seed)
-    return pd.DataFrame([probe_accuracy(data, view, config) for view in views])
+    return pd.DataFrame([probe_accuracy(data, view, config, by_template=by_template) for view in views])
 
 
 def cue_diagnosis(size: str | int, base: Cues | str = "lesson", knobs=KNOBS, views=VIEWS, seed: int = 0,
-                  config: ProbeConfig = ProbeConfig()) -> pd.DataFrame:
+                  config: ProbeConfig = ProbeConfig(), by_template: bool = False) -> pd.DataFrame:
     """The probe on ``base`` and on ``base`` with each of ``knobs`` flipped.
 
     Long table: one row per (setting, view) with columns setting ("base" or "<knob> on/off"),
-    view and one column per question type plus "Overall"."""
+    view and one column per question type (``by_template``: and per template) plus "Overall"."""
     base = resolve_cues(base)
     settings = {"base": base} | {f"{k} {'off' if getattr(base, k) else 'on'}": base.replace(**{k: not getattr(base, k)})
                                  for k in knobs}
     frames = []
     for name, cues in settings.items():
-        table = cue_probe(size, cues, views, seed, config)
+        table = cue_probe(size, cues, views, seed, config, by_template)
         table.insert(0, "view", table.index)
         table.insert(0, "setting", name)
         frames.append(table)
