@@ -107,3 +107,11 @@ def test_write_ablations_refuses_a_malformed_document_and_writes_nothing(tmp_pat
     bad["deltas"]["no_ta"] = {"Location": [1.0, 2.0, 3.0]}
     with pytest.raises(ValueError, match="key 'Location' is not spelled \"Group/Type\""):
         write_ablations(path, **bad)
+
+
+def test_a_benchmark_with_other_cues_gets_its_own_folder_name():
+    from sasr_lite.notebook_utils import cue_suffix
+
+    assert cue_suffix("lesson") == cue_suffix("lesson", "lesson") == ""
+    assert cue_suffix("tiny", "lesson") == "-position_in_pooled-off-playing_in_pooled-off"
+    assert cue_suffix("lesson", {"position_in_pooled": True, "playing_in_pooled": False}) == "-position_in_pooled-on"
