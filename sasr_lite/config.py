@@ -128,7 +128,7 @@ class TrainConfig:
     eval_every: int = 1  # validate every N epochs (and after the last); 0 = never
     checkpoint_every: int = 1  # write checkpoint.pt every N epochs (and after the last)
     max_batches: int | None = None  # cap on batches per epoch (smoke runs); None = the whole split
-    # stop once validation accuracy gained less than converge_gain points over the last
+    # stop once the best validation accuracy gained less than converge_gain points over the last
     # converge_window epochs (the run has converged); ``epochs`` is then the cap. None: run all epochs
     converge_gain: float | None = None
     converge_window: int = 2
@@ -171,11 +171,14 @@ class TrainConfig:
 
     def converged(self, val_accuracy: list[float]) -> bool:
         """The convergence rule on the validation accuracies (%) so far, one per epoch: True when
-        there are more than ``converge_window`` of them and the last gained less than
-        ``converge_gain`` points over the one ``converge_window`` epochs before it."""
+        there are more than ``converge_window`` of them and the best of the last ``converge_window``
+        gained less than ``converge_gain`` points over the best before them. Best, not last: a
+        validation set of a thousand questions moves by a point from epoch to epoch, and one
+        unlucky epoch would otherwise stop a run that is still climbing."""
         if self.converge_gain is None or len(val_accuracy) <= self.converge_window:
             return False
-        return val_accuracy[-1] - val_accuracy[-1 - self.converge_window] < self.converge_gain
+        recent, before = val_accuracy[-self.converge_window:], val_accuracy[:-self.converge_window]
+        return max(recent) - max(before) < self.converge_gain
 
     def replace(self, **changes: Any) -> "TrainConfig":
         return dataclasses.replace(self, **changes)

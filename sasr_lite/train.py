@@ -321,7 +321,7 @@ def _train(data: TrainData, model_config: SaSRConfig, config: TrainConfig, out_d
 
     num_batches = min(len(batches), config.max_batches or len(batches))
     for epoch in range(start_epoch, config.epochs):
-        if history and history[-1].get("converged"):  # the last epoch (or a resumed run's) met the rule
+        if config.converged([h["val_accuracy"] for h in history]):  # a resumed run that met the rule
             break
         last = epoch == config.epochs - 1
         validate = None
