@@ -132,6 +132,7 @@ class TrainConfig:
     # converge_window epochs (the run has converged); ``epochs`` is then the cap. None: run all epochs
     converge_gain: float | None = None
     converge_window: int = 2
+    converge_min_epochs: int = 1  # never judged before this many epochs (early plateaus are no convergence)
     progress: bool = True  # a tqdm bar per epoch (plain text)
     verbose: bool = True  # one summary line per epoch
     tensorboard: bool = True  # also write TensorBoard events when the package is installed
@@ -143,7 +144,8 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         check_field_types(self)
-        for name in ("batch_size", "epochs", "step_size", "group", "checkpoint_every", "converge_window"):
+        for name in ("batch_size", "epochs", "step_size", "group", "checkpoint_every", "converge_window",
+                     "converge_min_epochs"):
             if getattr(self, name) < 1:
                 raise ValueError(f"TrainConfig.{name} must be >= 1, got {getattr(self, name)}")
         for name in ("max_batches", "num_threads"):
@@ -167,15 +169,18 @@ class TrainConfig:
 
     def stopping(self) -> dict[str, Any]:
         """The fields that decide when a run ends: the epoch cap and the convergence rule."""
-        return {"epochs": self.epochs, "converge_gain": self.converge_gain, "converge_window": self.converge_window}
+        return {"epochs": self.epochs, "converge_gain": self.converge_gain, "converge_window": self.converge_window,
+                "converge_min_epochs": self.converge_min_epochs}
 
     def converged(self, val_accuracy: list[float]) -> bool:
         """The convergence rule on the validation accuracies (%) so far, one per epoch: True when
-        there are more than ``converge_window`` of them and the best of the last ``converge_window``
+        there are more than ``converge_window`` of them (and at least ``converge_min_epochs``) and the
+        best of the last ``converge_window``
         gained less than ``converge_gain`` points over the best before them. Best, not last: a
         validation set of a thousand questions moves by a point from epoch to epoch, and one
         unlucky epoch would otherwise stop a run that is still climbing."""
-        if self.converge_gain is None or len(val_accuracy) <= self.converge_window:
+        if (self.converge_gain is None or len(val_accuracy) <= self.converge_window
+                or len(val_accuracy) < self.converge_min_epochs):
             return False
         recent, before = val_accuracy[-self.converge_window:], val_accuracy[:-self.converge_window]
         return max(recent) - max(before) < self.converge_gain

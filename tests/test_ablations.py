@@ -29,6 +29,8 @@ def test_the_rule_compares_the_last_accuracy_with_the_one_window_epochs_before()
     assert rule.converged([40.0, 45.0, 44.0, 45.2, 39.0])  # best 45.2 against 45.0 before
     assert not TrainConfig().converged([40.0, 40.0, 40.0, 40.0])  # no rule: never
     assert TrainConfig(converge_gain=1.0, converge_window=3).converged([30.0, 50.0, 50.0, 30.9, 50.9])
+    floor = TrainConfig(converge_gain=0.5, converge_min_epochs=5)
+    assert not floor.converged([40.0, 45.0, 45.0, 45.0]) and floor.converged([40.0, 45.0, 45.0, 45.0, 45.0])
     with pytest.raises(ValueError, match="converge_gain needs a gain > 0 and eval_every=1"):
         TrainConfig(converge_gain=0.5, eval_every=0)
     with pytest.raises(ValueError, match="converge_window must be >= 1"):
