@@ -244,10 +244,12 @@ written = write_ablations(target, scale=SIZES.scale, cues=cues, deltas=deltas, c
 print(f"wrote {written}; notebook time {time.perf_counter() - START:.0f} s")
 
 # %% [markdown]
-# Reading it honestly: a difference whose interval contains 0 is not a result. SLT and SaSR: the
-# probe found no cue on this benchmark that only they can read (the class tokens get their training
-# signal from L_source in both variants), so their rows are the honest answer "not shown here". The
-# paper reports single numbers without seeds or intervals; a reproduction should report both.
+# Reading it honestly: a difference whose interval contains 0 is not a result, and a prediction
+# whose drop is not shown stays unconfirmed on this test set. For SLT and SaSR no cue of the
+# generator is aimed at them (the class tokens get their training signal from L_source in both
+# variants), so no drop is predicted; if their intervals contain 0, that is the answer "not shown
+# on this benchmark", not "useless". The paper reports single numbers without seeds or intervals;
+# a reproduction should report both.
 
 
 # %% [markdown]
