@@ -141,6 +141,8 @@ for variant, (switches, types, why) in PREDICTIONS.items():
 VARIANTS = {"full": {}} | {variant: switches for variant, (switches, _, _) in PREDICTIONS.items()}
 runs = {(name, seed): experiment_run(SIZES, data, name, seed, switches)
         for name, switches in VARIANTS.items() for seed in SIZES.ablation_seeds}
+print(f"{len(runs)} runs: {len(VARIANTS)} variants x {len(SIZES.ablation_seeds)} seeds, each until converged "
+      f"(at most {SIZES.experiment.epochs} epochs)")
 models = dict(zip(runs, load_or_train_many(list(runs.values()), data)))
 
 
