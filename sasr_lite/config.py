@@ -131,6 +131,11 @@ class TrainConfig:
     eval_every: int = 1  # validate every N epochs (and after the last); 0 = never
     checkpoint_every: int = 1  # write checkpoint.pt every N epochs (and after the last)
     max_batches: int | None = None  # cap on batches per epoch (smoke runs); None = the whole split
+    # stop once the best validation accuracy gained less than converge_gain points over the last
+    # converge_window epochs (the run has converged); ``epochs`` is then the cap. None: run all epochs
+    converge_gain: float | None = None
+    converge_window: int = 2
+    converge_min_epochs: int = 1  # never judged before this many epochs (early plateaus are no convergence)
     progress: bool = True  # a tqdm bar per epoch (plain text)
     verbose: bool = True  # one summary line per epoch
     tensorboard: bool = True  # also write TensorBoard events when the package is installed
@@ -142,7 +147,8 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         check_field_types(self)
-        for name in ("batch_size", "epochs", "step_size", "group", "checkpoint_every"):
+        for name in ("batch_size", "epochs", "step_size", "group", "checkpoint_every", "converge_window",
+                     "converge_min_epochs"):
             if getattr(self, name) < 1:
                 raise ValueError(f"TrainConfig.{name} must be >= 1, got {getattr(self, name)}")
         for name in ("max_batches", "num_threads"):
@@ -152,6 +158,9 @@ class TrainConfig:
             raise ValueError(f"TrainConfig.precision must be one of {PRECISIONS}, got {self.precision!r}")
         if self.eval_every < 0:
             raise ValueError(f"TrainConfig.eval_every must be >= 0 (0: never), got {self.eval_every}")
+        if self.converge_gain is not None and (self.converge_gain <= 0 or self.eval_every != 1):
+            raise ValueError(f"TrainConfig.converge_gain needs a gain > 0 and eval_every=1 (validation after every "
+                             f"epoch), got converge_gain={self.converge_gain}, eval_every={self.eval_every}")
         if self.lr <= 0:
             raise ValueError(f"TrainConfig.lr must be > 0, got {self.lr}")
         if self.weight_decay < 0 or not 0 < self.gamma <= 1:
@@ -162,6 +171,24 @@ class TrainConfig:
 
     def trajectory(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.TRAJECTORY_FIELDS}
+
+    def stopping(self) -> dict[str, Any]:
+        """The fields that decide when a run ends: the epoch cap and the convergence rule."""
+        return {"epochs": self.epochs, "converge_gain": self.converge_gain, "converge_window": self.converge_window,
+                "converge_min_epochs": self.converge_min_epochs}
+
+    def converged(self, val_accuracy: list[float]) -> bool:
+        """The convergence rule on the validation accuracies (%) so far, one per epoch: True when
+        there are more than ``converge_window`` of them (and at least ``converge_min_epochs``) and the
+        best of the last ``converge_window``
+        gained less than ``converge_gain`` points over the best before them. Best, not last: a
+        validation set of a thousand questions moves by a point from epoch to epoch, and one
+        unlucky epoch would otherwise stop a run that is still climbing."""
+        if (self.converge_gain is None or len(val_accuracy) <= self.converge_window
+                or len(val_accuracy) < self.converge_min_epochs):
+            return False
+        recent, before = val_accuracy[-self.converge_window:], val_accuracy[:-self.converge_window]
+        return max(recent) - max(before) < self.converge_gain
 
     def replace(self, **changes: Any) -> "TrainConfig":
         return dataclasses.replace(self, **changes)

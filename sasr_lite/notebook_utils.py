@@ -66,6 +66,8 @@ class NotebookSizes:
     comparison: TrainConfig  # the schedule both networks get in notebook 12, with the ablation seeds
     avqa_size: str  # notebook 13's synthetic AVQA-Yang: "tiny", "small" or "full" (AVQA-Yang's scale)
     multiple_choice: TrainConfig  # notebook 13's SaSR-Net with the multiple-choice head
+    ablation_size: str  # notebook 10's benchmark, drawn with the "lesson" cues (synth/cues.py)
+    experiment: TrainConfig  # notebook 10's runs: each until converged (TrainConfig.converge_gain)
 
     @property
     def runs(self) -> Path:
@@ -85,7 +87,7 @@ def sizes(scale: str | None = None) -> NotebookSizes:
     - lesson: the demo's benchmark and model width, and a CPU schedule of a few minutes (LESSON_TRAIN).
     - paper: the paper's sizes and recipe (section 4.1) on the full-scale synthetic benchmark (GPU).
     """
-    from sasr_lite.demo import DEMO_MODEL, LESSON_ABLATION, LESSON_MULTIPLE_CHOICE, LESSON_TRAIN
+    from sasr_lite.demo import DEMO_MODEL, LESSON_ABLATION, LESSON_EXPERIMENT, LESSON_MULTIPLE_CHOICE, LESSON_TRAIN
 
     scale = resolve_scale(scale)
     if scale == "test":
@@ -97,18 +99,21 @@ def sizes(scale: str | None = None) -> NotebookSizes:
         return NotebookSizes(scale, "tiny", SaSRConfig.tiny(), train, ablation, ablation_seeds=(0,), baseline_epochs=5,
                              official=SaSRConfig.tiny(arch="official", d_model=512),
                              comparison=ablation.replace(epochs=1, max_batches=2, batch_size=8),
-                             avqa_size="tiny", multiple_choice=train.replace(epochs=2))
+                             avqa_size="tiny", multiple_choice=train.replace(epochs=2), ablation_size="tiny",
+                             experiment=ablation.replace(epochs=3, converge_gain=0.5))
     if scale == "lesson":
         # the official network trains ~15x slower than the lesson model on a CPU: both get the
         # ablation schedule cut to 40 batches per epoch (3,840 questions), the same for both
         return NotebookSizes(scale, "small", DEMO_MODEL, LESSON_TRAIN, LESSON_ABLATION, ablation_seeds=(0, 1, 2),
                              baseline_epochs=4, official=SaSRConfig(arch="official"),
                              comparison=LESSON_ABLATION.replace(max_batches=40),
-                             avqa_size="small", multiple_choice=LESSON_MULTIPLE_CHOICE)
+                             avqa_size="small", multiple_choice=LESSON_MULTIPLE_CHOICE, ablation_size="lesson",
+                             experiment=LESSON_EXPERIMENT)
     train = TrainConfig(tensorboard=False)  # batch 16, 80 epochs, Adam 1e-4, x0.3 every 16 epochs
     return NotebookSizes(scale, "full", SaSRConfig(), train, train.replace(progress=False), ablation_seeds=(0, 1, 2),
                          baseline_epochs=30, official=SaSRConfig(arch="official"),
-                         comparison=train.replace(progress=False), avqa_size="full", multiple_choice=train)
+                         comparison=train.replace(progress=False), avqa_size="full", multiple_choice=train,
+                         ablation_size="full", experiment=train.replace(progress=False, converge_gain=0.5))
 
 
 def notebook_data(sizes: NotebookSizes, data: str | Path | None = None) -> Path:
@@ -124,6 +129,15 @@ def notebook_data(sizes: NotebookSizes, data: str | Path | None = None) -> Path:
         raise FileNotFoundError(f"{source}={data}: no avqa-train.json there; point it at a folder prepared by "
                                 "data_scripts/prepare_music_avqa.py (avqa-{train,val,test}.json and store/)")
     return path
+
+
+def ablation_data(sizes: NotebookSizes, data: str | Path | None = None, cues="lesson") -> Path:
+    """Notebook 10's benchmark: ``data`` or ``$SASR_LITE_DATA`` (real MUSIC-AVQA, as `notebook_data`),
+    else ``sizes.ablation_size``'s synthetic benchmark drawn with ``cues`` (default: the "lesson"
+    cues, pooled shortcuts off; synth/cues.py), generated on first use."""
+    if data or os.environ.get(DATA_ENV):
+        return notebook_data(sizes, data)
+    return synthetic_benchmark(sizes.ablation_size, cues=cues)
 
 
 def avqa_yang_data(sizes: NotebookSizes, data: str | Path | None = None) -> Path:
@@ -159,19 +173,32 @@ def _generator_fingerprint() -> str:
     return digest.hexdigest()
 
 
+def cue_suffix(size: str, cues=None) -> str:
+    """"" for the size's own cues, else "-<knob>-on/off" for each knob that differs from them."""
+    from sasr_lite.synth.cues import resolve_cues
+    from sasr_lite.synth.generate import preset_cues
+
+    if cues is None:
+        return ""
+    preset, wanted = preset_cues(size).to_dict(), resolve_cues(cues).to_dict()
+    return "".join(f"-{k}-{'on' if v else 'off'}" for k, v in wanted.items() if v != preset[k])
+
+
 def synthetic_benchmark(size: str, root: str | Path = "data", seed: int = 0, dataset: str = "music-avqa",
-                        bias: float = 0.0, rephrasings: int = 0) -> Path:
+                        cues=None, bias: float = 0.0, rephrasings: int = 0) -> Path:
     """``root/synth-{size}`` (MUSIC-AVQA) or ``root/synth-avqa-yang-{size}``, generated on first use
     and again whenever the generator's code changed (synth.json, written last, marks a complete
-    folder; .generator-sha256 records the code). ``bias`` and ``rephrasings`` (MUSIC-AVQA, notebook
-    14: `sasr_lite.synth.generate.generate`) add ``-bias{b}`` and ``-r{k}`` to the folder name."""
+    folder; .generator-sha256 records the code). MUSIC-AVQA only: ``cues``, other cues than the
+    size's preset (a `Cues`, preset name or dict of knobs), in a folder named after the knobs that
+    differ; ``bias`` and ``rephrasings`` (notebook 14: `sasr_lite.synth.generate.generate`) add
+    ``-bias{b}`` and ``-r{k}`` to the folder name."""
     import shutil
 
     from sasr_lite.synth.avqa_yang import generate_avqa_yang
     from sasr_lite.synth.generate import generate
 
     yang = dataset == "avqa-yang"
-    options = (f"-bias{bias:g}" if bias else "") + (f"-r{rephrasings}" if rephrasings else "")
+    options = cue_suffix(size, cues) + (f"-bias{bias:g}" if bias else "") + (f"-r{rephrasings}" if rephrasings else "")
     path = Path(root) / (f"synth-avqa-yang-{size}" if yang else f"synth-{size}{options}")
     stamp = path / ".generator-sha256"
     fingerprint = _generator_fingerprint()
@@ -183,7 +210,7 @@ def synthetic_benchmark(size: str, root: str | Path = "data", seed: int = 0, dat
         if yang:
             generate_avqa_yang(path, size=size, seed=seed)
         else:
-            generate(path, size=size, seed=seed, bias=bias, rephrasings=rephrasings)
+            generate(path, size=size, seed=seed, cues=cues, bias=bias, rephrasings=rephrasings)
         stamp.write_text(fingerprint)
     return path
 
@@ -198,13 +225,15 @@ def _reusable(path: Path, data, model_config: SaSRConfig, train_config: TrainCon
     if not path.is_file():
         return None
     expected = sized_for(model_config, data)
+    # the convergence rule's fields only when it is on, so runs written before it existed stay reusable
+    stopping = train_config.stopping() if train_config.converge_gain is not None else {"epochs": train_config.epochs}
     try:
         ckpt = load_checkpoint(path, model_config=expected, vocabularies=data.vocabularies,
-                               train_config={**train_config.trajectory(), "epochs": train_config.epochs})
+                               train_config={**train_config.trajectory(), **stopping})
     except CheckpointError as err:
         print(f"not reusing {path}: " + " ".join(line.strip() for line in str(err).splitlines()[:2]))
         return None
-    if ckpt.epoch + 1 != train_config.epochs:
+    if ckpt.epoch + 1 != train_config.epochs and not run_converged(ckpt.history):
         print(f"not reusing {path}: it stopped after epoch {ckpt.epoch + 1} of {train_config.epochs}")
         return None
     trained_on = ckpt.extra.get("annotations", {}).get("train", {}).get("sha256")
@@ -212,6 +241,13 @@ def _reusable(path: Path, data, model_config: SaSRConfig, train_config: TrainCon
         print(f"not reusing {path}: it was trained on other annotations than {data.annotations['train']['path']}")
         return None
     return load_model(path, train_config.device)
+
+
+def run_converged(history) -> bool:
+    """Whether a run's last epoch met its convergence rule (TrainConfig.converge_gain); ``history``
+    is its per-epoch rows (a list of dicts or a DataFrame). False for runs without the rule."""
+    rows = history.to_dict("records") if hasattr(history, "to_dict") else list(history)
+    return bool(rows) and bool(rows[-1].get("converged", False))
 
 
 def load_or_train(
@@ -277,6 +313,15 @@ def ablation_run(sizes: NotebookSizes, data, name: str, seed: int, model_changes
     if same_schedule and not model_changes:  # at the paper scale: notebook 08's model itself
         return Run(run_root(sizes, data) / "sasr", sizes.model, train)
     folder = run_root(sizes, data) / "ablations" / name.replace(", ", "+").replace(" ", "_") / f"seed{seed}"
+    return Run(folder, sizes.model.replace(**(model_changes or {})), train)
+
+
+def experiment_run(sizes: NotebookSizes, data, name: str, seed: int, model_changes: dict | None = None) -> Run:
+    """Notebook 10's run of the variant ``name`` (SaSRConfig ``model_changes``) with ``seed`` on the
+    benchmark ``data``, trained until converged (``sizes.experiment``); in
+    ``runs/<scale>/experiments/<benchmark folder>/<name>/seed<k>``."""
+    train = sizes.experiment.replace(device=str(pick_device()), seed=seed)
+    folder = sizes.runs / "experiments" / Path(data.root).name / name / f"seed{seed}"
     return Run(folder, sizes.model.replace(**(model_changes or {})), train)
 
 

@@ -374,6 +374,8 @@ def _train(data: TrainData, model_config: SaSRConfig, config: TrainConfig, out_d
 
     num_batches = min(len(batches), config.max_batches or len(batches))
     for epoch in range(start_epoch, config.epochs):
+        if config.converged([h["val_accuracy"] for h in history]):  # a resumed run that met the rule
+            break
         last = epoch == config.epochs - 1
         validate = None
         if val_batches is not None and ((epoch + 1) % config.eval_every == 0 or last):
@@ -383,6 +385,9 @@ def _train(data: TrainData, model_config: SaSRConfig, config: TrainConfig, out_d
         row["lr"] = scheduler.get_last_lr()[0]
         scheduler.step()
         history.append(row)
+        if config.converge_gain is not None:  # every rank sees the same (all-reduced) accuracies
+            row["converged"] = config.converged([h["val_accuracy"] for h in history])
+            last = last or row["converged"]  # so its checkpoint.pt is written now
         if config.verbose and ddp.main:
             print(f"{name} {_epoch_line(row, config.epochs)}", flush=True)
         if not ddp.main or out_dir is None:

@@ -220,8 +220,9 @@ def twenty():
 
 
 def test_size_presets_set_videos_and_questions_per_video():
-    assert SIZES == {"tiny": 60, "small": 1000, "full": 9288}
-    assert {name: p.questions_per_video for name, p in PRESETS.items()} == {"tiny": None, "small": 20, "full": None}
+    assert SIZES == {"tiny": 60, "small": 1000, "full": 9288, "lesson": 600}
+    assert {name: p.questions_per_video for name, p in PRESETS.items()} == {"tiny": None, "small": 20, "full": None,
+                                                                             "lesson": 20}
     assert preset_questions_per_video("small") == 20
     assert preset_questions_per_video("tiny") is None and preset_questions_per_video(80) is None
     with pytest.raises(ValueError, match="questions_per_video must be"):

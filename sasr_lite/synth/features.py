@@ -5,11 +5,14 @@ Visual maps ``[T, P, 512]`` (like ResNet-18 layer4, post-ReLU, P = 14 x 14, p = 
 - every instrument class c has a non-negative prototype ``V_c`` [512]; an instance paints
   ``V_c`` times its own per-channel variation on its box cells (edge rows blend with the
   background); while it plays, its cells change visibly: ``PLAY_GAIN * V + motion``, so
-  audio-guided spatial attention has something to find;
+  audio-guided spatial attention has something to find (with the cue ``playing_in_pooled`` off
+  a playing instrument looks as an idle one);
 - the background (indoor or outdoor prototype, varied per video) fills the other cells, plus
   clutter patches (random non-instrument vectors) whose number grows with ``difficulty``;
 - each column multiplies the channels by a fixed gain pattern (`position_gain`): CNN maps
   carry absolute position, and this is what makes "left"/"right" readable after pooling;
+  with the cue ``position_in_pooled`` off (synth/cues.py) the column adds the class-independent
+  code ``(position_gain - 1 + POSITION_DEPTH) * mean_c V_c`` (>= 0) instead, which every video pools to the same constant;
 - Gaussian noise (std ``VISUAL_NOISE * difficulty``, drawn once per renderer into a float16
   bank and sliced per video), then ReLU. Values: mean about 0.5, mostly within [0, 3].
 - pooled visual ``[T, 512]`` = the spatial mean of the maps (as the reference pipeline; taken
@@ -40,6 +43,7 @@ import numpy as np
 import torch
 
 from sasr_lite.data.taxonomy import BACKGROUNDS, INSTRUMENTS
+from sasr_lite.synth.cues import CLASSIC_CUES, Cues
 from sasr_lite.synth.scenes import GRID, NUM_POSITIONS, Scene
 
 WORLD_SEED = 20241111
@@ -133,12 +137,13 @@ class FeatureRenderer:
     """
 
     def __init__(self, segments, difficulty: float = 1.0, seed: int = 0, world: World | None = None,
-                 bank_size: int = NOISE_BANK):
+                 bank_size: int = NOISE_BANK, cues: Cues = CLASSIC_CUES):
         if difficulty < 0:
             raise ValueError(f"difficulty must be >= 0, got {difficulty}")
         self.segments = np.asarray(segments, dtype=np.int64)
         self.difficulty = float(difficulty)
         self.world = world or make_world()
+        self.cues = cues
         T = len(self.segments)
         # The heavy per-cell arithmetic runs in torch: numpy's float16 conversions are ~10x
         # slower on CPU. One float32 work buffer is reused for every video.
@@ -174,7 +179,7 @@ class FeatureRenderer:
             rows.append(0.7 * np.maximum(rng.standard_normal(D), 0))
         for inst in scene.visible:
             look = w.visual_protos[INSTRUMENTS.index(inst.cls)] * np.maximum(1 + 0.2 * rng.standard_normal(D), 0)
-            playing = PLAY_GAIN * look + w.motion
+            playing = PLAY_GAIN * look + w.motion if self.cues.playing_in_pooled else look
             base = len(rows)
             rows += [look, playing, EDGE_BLEND * look + (1 - EDGE_BLEND) * background,
                      EDGE_BLEND * playing + (1 - EDGE_BLEND) * background]
@@ -183,8 +188,8 @@ class FeatureRenderer:
             edge = ((cells // GRID == r0) | (cells // GRID == r1 - 1)).astype(np.int64)
             plays = inst.mask[self.segments].astype(np.int64)  # [T]
             row_of[:, cells] = base + plays[:, None] + 2 * edge[None, :]
-        # table [R, 14, D] of every row at every column gain; the index picks (row, column)
-        table = (np.stack(rows)[:, None, :] * w.position_gain[None]).reshape(-1, D).astype(np.float32)
+        # table [R, 14, D] of every row at every column; the index picks (row, column)
+        table = (self._with_position(np.stack(rows)[:, None, :])).reshape(-1, D).astype(np.float32)
         flat_index = row_of * GRID + (np.arange(P) % GRID)[None, :]
         work = self._work
         # mode="clip": indices are valid by construction, and "raise" would buffer the output
@@ -193,6 +198,16 @@ class FeatureRenderer:
         work.add_(self._bank[start: start + work.numel()].view(T, P, D))
         work.clamp_(min=0)  # ReLU
         return work.to(torch.float16).numpy()
+
+    def _with_position(self, rows: np.ndarray) -> np.ndarray:
+        """[R, 1, D] cell vectors -> [R, 14, D]: each at every column, position bound to the content
+        (x gain: survives pooling) or added to it (+ a code shared by all cells: pools to a constant)."""
+        w = self.world
+        if self.cues.position_in_pooled:
+            return rows * w.position_gain[None]
+        # non-negative, so the ReLU never clips it and the cells pool to content + a constant
+        code = (w.position_gain - 1 + POSITION_DEPTH) * w.visual_protos.mean(axis=0)  # [14, D]
+        return rows + code[None]
 
     def audio(self, scene: Scene, rng: np.random.Generator) -> np.ndarray:
         """float32 [T, 128]: ambience + sounding instruments + voiceover + noise, >= 0."""

@@ -14,9 +14,14 @@ questions each, all 22 classes, for tests), small (1,000 videos, 20 questions ea
 the CPU demo; features are per video, so extra questions cost almost nothing and the small model
 is starved of data at 5 per video; and with 22 classes a few CPU minutes teach it the
 word-to-sound link of too few of them), full (9,288 videos, about 5 questions each, all 22
-classes, about 46k questions: MUSIC-AVQA's scale, about 19 GB of features). "About 5" is
-MUSIC-AVQA's rate: 4, 5 or 6, drawn per video (synth/questions.py); ``questions_per_video`` and
-``instruments`` override a preset. Videos are split 70/10/20 like MUSIC-AVQA's
+classes, about 46k questions: MUSIC-AVQA's scale, about 19 GB of features), lesson (600
+videos, 20 questions each, the 8 classes of small, with the "lesson" cues: notebook 10's
+ablations). "About 5" is
+MUSIC-AVQA's rate: 4, 5 or 6, drawn per video (synth/questions.py); ``questions_per_video``,
+``instruments`` and ``cues`` override a preset. Cues (synth/cues.py) are named knobs for what a
+pooled or time-averaged vector gives away: "classic" (tiny, small, full) is the benchmark as it
+always was, good for the demo and for showing the whole loop; "lesson" switches the pooled
+shortcuts off, so that spatial attention is needed for location questions. Videos are split 70/10/20 like MUSIC-AVQA's
 questions. Every random stream is seeded from ``seed`` (and the video's number), so the same
 arguments write the same bytes, every file included.
 """
@@ -38,6 +43,7 @@ from sasr_lite.data.files import write_text_atomic
 from sasr_lite.data.store import StoreWriter, store_nbytes
 from sasr_lite.data.taxonomy import INSTRUMENTS
 from sasr_lite.outputs import writing
+from sasr_lite.synth.cues import CUE_PRESETS, Cues, resolve_cues
 from sasr_lite.synth.features import WORLD_SEED, FeatureRenderer
 from sasr_lite.synth.questions import RAW_TEXT, Question, QuestionPicker, to_record
 from sasr_lite.synth.scenes import NUM_POSITIONS, Scene, check_instruments, kept_segments, sample_scene, save_scenes
@@ -50,6 +56,7 @@ SYNTH_VERSION = 3
 # released annotations). The CPU demo draws from these only: in a few thousand steps its model
 # learns which word names which sound for 8 classes, but for few of 22 (README, "Status").
 DEMO_INSTRUMENTS = ("violin", "piano", "cello", "acoustic_guitar", "flute", "saxophone", "accordion", "clarinet")
+LESSON_VIDEOS = 600
 
 
 @dataclass(frozen=True)
@@ -57,12 +64,16 @@ class SizePreset:
     videos: int
     questions_per_video: int | None  # None: about 5, drawn per video as MUSIC-AVQA (QuestionPicker)
     instruments: tuple[str, ...] = INSTRUMENTS  # the classes scenes are drawn from
+    cues: str = "classic"  # what pooled and time-averaged vectors give away (synth/cues.py CUE_PRESETS)
 
 
 PRESETS: dict[str, SizePreset] = {
     "tiny": SizePreset(60, None),
     "small": SizePreset(1000, 20, DEMO_INSTRUMENTS),
     "full": SizePreset(9288, None),
+    # notebook 10's ablation lessons: the pooled shortcuts off, so each attention block has
+    # questions only it can answer; fewer videos than small, so 20+ runs fit CPU minutes
+    "lesson": SizePreset(LESSON_VIDEOS, 20, DEMO_INSTRUMENTS, "lesson"),
 }
 SIZES: dict[str, int] = {name: preset.videos for name, preset in PRESETS.items()}  # videos
 SPLITS = ("train", "val", "test")
@@ -92,6 +103,17 @@ def preset_instruments(size: str | int) -> tuple[str, ...]:
     return PRESETS[size].instruments if isinstance(size, str) else INSTRUMENTS
 
 
+def preset_cues(size: str | int) -> Cues:
+    """Cues of a size name's preset; the classic ones for a number of videos."""
+    num_videos(size)  # validates ``size``
+    return resolve_cues(PRESETS[size].cues if isinstance(size, str) else "classic")
+
+
+def _cues(size: str | int, cues) -> Cues:
+    """The override when given (a Cues, preset name or dict of knobs), else the preset's."""
+    return preset_cues(size) if cues is None else resolve_cues(cues)
+
+
 def _instruments(size: str | int, instruments) -> tuple[str, ...]:
     """The override when given (checked: known, distinct, at least 7 classes), else the preset's."""
     return preset_instruments(size) if instruments is None else check_instruments(instruments)
@@ -113,15 +135,18 @@ def split_counts(n: int) -> dict[str, int]:
 
 
 def make_questions(size: str | int = "tiny", seed: int = 0, questions_per_video: int | None = None,
-                   instruments=None, bias: float = 0.0) -> dict[str, list[tuple[Scene, list[Question]]]]:
+                   instruments=None, cues=None, bias: float = 0.0) -> dict[str, list[tuple[Scene, list[Question]]]]:
     """split -> [(scene, its questions)], without features (fast: used by tests and notebooks).
 
     ``questions_per_video``: up to this many per video; None uses the size's preset (about 5
     for a number of videos). ``instruments``: the classes scenes are drawn from; None uses the
-    size's preset (all 22 for a number of videos). ``bias``: 0 balances answers within each
-    template (MUSIC-AVQA v2.0's way); b > 0 leans each template to one answer (`QuestionPicker`)."""
+    size's preset (all 22 for a number of videos). ``cues``: a `Cues`, preset name or dict of
+    knobs (synth/cues.py); None uses the size's preset (classic for a number of videos). ``bias``: 0
+    balances answers within each template (MUSIC-AVQA v2.0's way); b > 0 leans each template to one
+    answer (`QuestionPicker`)."""
     per_video = _questions_per_video(size, questions_per_video)
     palette = _instruments(size, instruments)
+    knobs = _cues(size, cues)
     counts = split_counts(num_videos(size))
     scene_rng = np.random.default_rng([seed, SCENE_STREAM])
     result, number = {}, 0
@@ -135,7 +160,7 @@ def make_questions(size: str | int = "tiny", seed: int = 0, questions_per_video:
         items = []
         for _ in range(counts[split]):
             number += 1
-            scene = sample_scene(scene_rng, f"{number:08d}", palette)
+            scene = sample_scene(scene_rng, f"{number:08d}", palette, knobs)
             items.append((scene, picker.pick(scene, question_rng)))
         result[split] = items
         if split == "train":
@@ -147,10 +172,10 @@ def make_questions(size: str | int = "tiny", seed: int = 0, questions_per_video:
 
 def generate(out_dir: str | Path, size: str | int = "tiny", seed: int = 0, difficulty: float = 1.0,
              stride: int = 6, progress: bool = False, questions_per_video: int | None = None,
-             instruments=None, bias: float = 0.0, rephrasings: int = 0) -> Path:
+             instruments=None, cues=None, bias: float = 0.0, rephrasings: int = 0) -> Path:
     """Write the benchmark to ``out_dir`` (layout in the module docstring); returns ``out_dir``.
 
-    ``questions_per_video`` and ``instruments``: None uses the size's preset (see PRESETS).
+    ``questions_per_video``, ``instruments`` and ``cues``: None uses the size's preset (see PRESETS).
     ``bias``: see `make_questions`. ``rephrasings`` > 0 also writes an -R style test split
     (`sasr_lite.synth.rephrase`: that many rephrasings of each test question, head and tail files)."""
     out = Path(out_dir)
@@ -159,8 +184,9 @@ def generate(out_dir: str | Path, size: str | int = "tiny", seed: int = 0, diffi
     segments = kept_segments(stride)
     per_video = _questions_per_video(size, questions_per_video)
     palette = _instruments(size, instruments)
-    splits = make_questions(size, seed, per_video, palette, bias)
-    renderer = FeatureRenderer(segments, difficulty=difficulty, seed=seed)
+    knobs = _cues(size, cues)
+    splits = make_questions(size, seed, per_video, palette, knobs, bias)
+    renderer = FeatureRenderer(segments, difficulty=difficulty, seed=seed, cues=knobs)
     counts, question_id = {}, 0
     for split, items in splits.items():
         records = []
@@ -188,6 +214,7 @@ def generate(out_dir: str | Path, size: str | int = "tiny", seed: int = 0, diffi
         "format": SYNTH_FORMAT, "version": SYNTH_VERSION, "size": size, "seed": seed,
         "questions_per_video": per_video,  # null: about 5, drawn per video as MUSIC-AVQA
         "instruments": list(palette),
+        "cues": knobs.to_dict(),  # synth/cues.py: what pooled and time-averaged vectors give away
         "difficulty": difficulty, "stride": stride, "segments": list(segments),
         "world_seed": WORLD_SEED, "counts": counts,
         **({"bias": bias} if bias else {}), **({"rephrasings": rephrasings} if rephrasings else {}),
@@ -220,7 +247,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--size", choices=sorted(SIZES), default="small",
                         help="music-avqa: tiny: 60 videos, about 5 questions each (tests); small: 1,000 videos, 20 "
                              "questions each, 8 instrument classes (the CPU demo); full: 9,288 videos, about 5 "
-                             "questions each (MUSIC-AVQA scale). avqa-yang: tiny: 80 clips, 4 questions each; small: "
+                             "questions each (MUSIC-AVQA scale); lesson: 600 videos like small with the lesson cues (notebook "
+                             "10). avqa-yang: tiny: 80 clips, 4 questions each; small: "
                              "1,000 clips, up to 10 questions each (both 8 classes); full: 57,015 clips, one question "
                              "each, 22 classes (AVQA-Yang scale)")
     parser.add_argument("--seed", type=int, default=0, help="same seed, same files")
@@ -237,6 +265,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rephrased", type=int, default=0, metavar="K",
                         help="also write an MUSIC-AVQA-R style test split: K rephrasings of each test question in "
                         "avqa-test-{headtail,head,tail}.json (sasr-lite eval --release r; music-avqa only)")
+    parser.add_argument("--cues", choices=sorted(CUE_PRESETS), default=None,
+                        help="what pooled and time-averaged features give away (sasr_lite/synth/cues.py): classic "
+                             "(the benchmark as always) or lesson (pooled shortcuts off); default: the size's preset; "
+                             "music-avqa only")
     parser.add_argument("--stride", type=int, default=None,
                         help="keep every n-th segment: 1, 2, 3 or 6 (T = 60 / n; default 6; music-avqa only: "
                              "avqa-yang stores one row per second of its 10 s clips)")
@@ -245,7 +277,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.dataset == "avqa-yang":
         music_only = (("--questions-per-video", args.questions_per_video), ("--instruments", args.instruments),
-                      ("--stride", args.stride), ("--bias", args.bias or None), ("--rephrased", args.rephrased or None))
+                      ("--stride", args.stride), ("--bias", args.bias or None), ("--rephrased", args.rephrased or None),
+                      ("--cues", args.cues))
         given = [flag for flag, value in music_only if value is not None]
         if given:
             raise ValueError(f"{', '.join(given)}: music-avqa only; --dataset avqa-yang takes its questions per clip, "
@@ -265,8 +298,8 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     with writing(args.out, "synth", overwrite=args.overwrite):
         out = generate(args.out, args.size, args.seed, args.difficulty, stride, progress=True,
-                       questions_per_video=args.questions_per_video, instruments=palette, bias=args.bias,
-                       rephrasings=args.rephrased)
+                       questions_per_video=args.questions_per_video, instruments=palette, cues=args.cues,
+                       bias=args.bias, rephrasings=args.rephrased)
     seconds = time.perf_counter() - start
     counts = json.loads((out / "synth.json").read_text())["counts"]
     summary = ", ".join(f"{s} {c['videos']} videos / {c['questions']} questions" for s, c in counts.items())

@@ -48,6 +48,7 @@ import numpy as np
 
 from sasr_lite.data.files import read_json, write_text_atomic
 from sasr_lite.data.taxonomy import BACKGROUNDS, INSTRUMENTS
+from sasr_lite.synth.cues import CLASSIC_CUES, Cues
 
 SCENE_FORMAT = "sasr-lite-synthetic-scenes"
 SCENE_VERSION = 1
@@ -262,13 +263,17 @@ def _spread(rng: np.random.Generator, n: int, low: float, high: float, gap: floa
     return low + np.sort(rng.uniform(0.0, slack, n)) + gap * np.arange(n)
 
 
-def _blocks(rng: np.random.Generator, can_be_silent: bool) -> np.ndarray:
-    """bool [NUM_BLOCKS]: the blocks an instrument sounds in (entries, exits, pauses, silence)."""
+def _blocks(rng: np.random.Generator, can_be_silent: bool, cues: Cues = CLASSIC_CUES) -> np.ndarray:
+    """bool [NUM_BLOCKS]: the blocks an instrument sounds in (entries, exits, pauses, silence).
+
+    ``cues`` (synth/cues.py) sets whether it may stay silent and whether it may leave; the random
+    draws are the same either way, so only those outcomes change."""
     on = np.zeros(NUM_BLOCKS, dtype=bool)
-    if can_be_silent and rng.random() < SILENT_P:
+    if can_be_silent and rng.random() < (SILENT_P if cues.silent_visible else 0.0):
         return on
     onset = 0 if rng.random() < START_P else int(rng.integers(1, 6))
-    stop = int(rng.integers(onset + 1, NUM_BLOCKS)) if rng.random() < LEAVE_P[onset == 0] else NUM_BLOCKS
+    leave_p = 0.0 if cues.order_in_time_average else LEAVE_P[onset == 0]
+    stop = int(rng.integers(onset + 1, NUM_BLOCKS)) if rng.random() < leave_p else NUM_BLOCKS
     on[onset:stop] = True
     if stop - onset >= 4 and rng.random() < PAUSE_P:
         pause = int(rng.integers(onset + 2, stop - 1))
@@ -280,19 +285,22 @@ def _mask_string(blocks: np.ndarray) -> str:
     return "".join("1" if b else "0" for b in np.repeat(blocks, BLOCK))
 
 
-def sample_scene(rng: np.random.Generator, video_id: str, instruments: tuple[str, ...] = INSTRUMENTS) -> Scene:
+def sample_scene(rng: np.random.Generator, video_id: str, instruments: tuple[str, ...] = INSTRUMENTS,
+                 cues: Cues = CLASSIC_CUES) -> Scene:
     """Draw one scene (see the module docstring for what each field means) whose instruments are
-    drawn from ``instruments`` (by default all 22 classes; see `check_instruments`)."""
+    drawn from ``instruments`` (by default all 22 classes; see `check_instruments`). ``cues``
+    switches silent visible instruments, off-screen ones and leaving (synth/cues.py); with the
+    defaults the draws are the benchmark's as always."""
     n = int(rng.choice(4, p=NUM_VISIBLE_P)) + 1
     classes = list(rng.choice(len(instruments), size=n, replace=False))
     if n >= 2 and rng.random() < REPEAT_P:  # one class appears two (or three) times
         repeats = 2 if n < 4 or rng.random() < 0.7 else 3
         classes[1:repeats] = [classes[0]] * (repeats - 1)
         rng.shuffle(classes)
-    has_offscreen = rng.random() < OFFSCREEN_P
+    has_offscreen = rng.random() < (OFFSCREEN_P if cues.offscreen else 0.0)
     num_sources = n + has_offscreen
     # an off-screen instrument exists only because it is heard: never silent
-    masks = [_blocks(rng, can_be_silent=k < n) for k in range(num_sources)]
+    masks = [_blocks(rng, can_be_silent=k < n, cues=cues) for k in range(num_sources)]
     if not any(m.any() for m in masks):
         masks[int(rng.integers(num_sources))][:] = True
     loudness = rng.permutation(_spread(rng, num_sources, *LOUDNESS_RANGE, LOUDNESS_GAP + 0.01))

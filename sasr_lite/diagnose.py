@@ -1,0 +1,169 @@
+"""How much pooled vectors alone answer: a probe per question type, with and without each cue.
+
+Without spatial attention SaSR-Net's visual path reads the spatial mean of the maps; without
+temporal attention both paths read the mean over segments. A block can only matter for the
+questions those means cannot answer. This module measures that directly, with no attention
+anywhere: a small MLP (the *probe*) reads the question (its template and fillers, one-hot per
+slot) and one *view* of the features, and is trained on the train split, scored on the test
+split, per question type:
+
+- ``question``: no features (what the question and the answer balance give away);
+- ``segments``: the pooled visual vector and the audio of every kept segment (what the model
+  has without SA, [T, 512 + 128] flattened);
+- ``average``: both averaged over the segments too (what it has without SA and TA, [640]).
+
+`cue_probe` runs the views on a benchmark drawn with given cues (features rendered in memory
+from the same random streams as `synth.generate`, maps never stored); `cue_diagnosis` repeats it
+with each knob flipped. A type the ``average`` probe answers far above the ``question`` probe
+has a pooled shortcut: no attention block is needed for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from sasr_lite.data.taxonomy import PLACEHOLDER_VALUES, SUBTYPES, TEMPLATES
+from sasr_lite.synth.cues import KNOBS, Cues, resolve_cues
+from sasr_lite.synth.features import FeatureRenderer, one_thread
+from sasr_lite.synth.generate import FEATURE_STREAM, SPLITS, make_questions, preset_cues
+from sasr_lite.synth.scenes import kept_segments
+
+VIEWS = ("question", "segments", "average")
+TYPE_NAMES = tuple(f"{group}/{subtype}" for group, subtype in SUBTYPES)  # "Audio-Visual/Location", ...
+FILLERS = tuple(sorted({w for words in PLACEHOLDER_VALUES.values() for w in words}))
+MAX_SLOTS = 4  # the most placeholders a template has
+
+
+@dataclass(frozen=True)
+class ProbeConfig:
+    """The probe: an MLP trained with Adam on the train split (full batches of ``batch_size``)."""
+
+    hidden: int = 256
+    epochs: int = 40
+    batch_size: int = 256
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    seed: int = 0
+
+
+def question_code(template_index: int, fillers) -> np.ndarray:
+    """float32 [33 + 4 * F]: the template one-hot, then each slot's filler one-hot (in order)."""
+    code = np.zeros(len(TEMPLATES) + MAX_SLOTS * len(FILLERS), np.float32)
+    code[template_index] = 1
+    for slot, word in enumerate(fillers):
+        code[len(TEMPLATES) + slot * len(FILLERS) + FILLERS.index(word)] = 1
+    return code
+
+
+def pooled_views(scene, renderer: FeatureRenderer, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """The ``segments`` [T * 640] and ``average`` [640] views of one scene's rendered features."""
+    f = renderer.render(scene, rng)
+    both = np.concatenate([f.visual, f.audio], axis=1)  # [T, 640]
+    return {"segments": both.ravel(), "average": both.mean(axis=0)}
+
+
+def probe_data(size: str | int = "tiny", cues: Cues | str | dict | None = None, seed: int = 0,
+               stride: int = 6, difficulty: float = 1.0) -> dict[str, dict[str, np.ndarray]]:
+    """split -> arrays of its questions: "question" [N, Q] codes, "segments" / "average" views,
+    "answer" [N] str, "type" [N] index into TYPE_NAMES, "template" [N] key, "video" [N] id. Features come from the same random
+    streams as `synth.generate`, so they equal a generated store's (its pooled visual, its audio)."""
+    knobs = preset_cues(size) if cues is None else resolve_cues(cues)
+    splits = make_questions(size, seed, cues=knobs)
+    renderer = FeatureRenderer(kept_segments(stride), difficulty=difficulty, seed=seed, cues=knobs)
+    out = {}
+    for split in SPLITS:
+        rows = {"question": [], "segments": [], "average": [], "answer": [], "type": [], "template": [], "video": []}
+        for scene, questions in splits[split]:
+            if not questions:
+                continue
+            views = pooled_views(scene, renderer, np.random.default_rng([seed, FEATURE_STREAM, int(scene.video_id)]))
+            for q in questions:
+                rows["question"].append(question_code(q.template.index, q.templ_values))
+                rows["segments"].append(views["segments"])
+                rows["average"].append(views["average"])
+                rows["answer"].append(q.answer)
+                rows["type"].append(q.template.subtype_index)
+                rows["template"].append(q.template.key)
+                rows["video"].append(scene.video_id)
+        out[split] = {k: np.asarray(v) for k, v in rows.items()}
+    return out
+
+
+def _standardize(train: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:
+    mean, std = train.mean(axis=0), train.std(axis=0) + 1e-6
+    return [((x - mean) / std).astype(np.float32) for x in (train, *others)]
+
+
+def probe_accuracy(data: dict[str, dict[str, np.ndarray]], view: str, config: ProbeConfig = ProbeConfig(),
+                   split: str = "test", by_template: bool = False) -> pd.Series:
+    """Test accuracy (%) per question type ("Group/Type"), with ``by_template`` also per template key,
+    and "Overall" of a probe on ``view``.
+
+    The probe reads [question code; standardized view] (``question``: the code alone) through
+    Linear(hidden) + ReLU + Linear(hidden) + ReLU + Linear(answers); answers unseen in train count wrong."""
+    if view not in VIEWS:
+        raise ValueError(f"unknown probe view {view!r}; views are {VIEWS}")
+    train, test = data["train"], data[split]
+    answers = sorted(set(train["answer"]))
+    index = {a: k for k, a in enumerate(answers)}
+    y_train = torch.tensor([index[a] for a in train["answer"]])
+    y_test = np.array([index.get(a, -1) for a in test["answer"]])
+    if view == "question":
+        x_train, x_test = train["question"], test["question"]
+    else:
+        feats_train, feats_test = _standardize(train[view], test[view])
+        x_train = np.concatenate([train["question"], feats_train], axis=1)
+        x_test = np.concatenate([test["question"], feats_test], axis=1)
+    torch.manual_seed(config.seed)
+    model = nn.Sequential(nn.Linear(x_train.shape[1], config.hidden), nn.ReLU(),
+                          nn.Linear(config.hidden, config.hidden), nn.ReLU(), nn.Linear(config.hidden, len(answers)))
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    x_train_t, x_test_t = torch.from_numpy(x_train), torch.from_numpy(x_test)
+    order_rng = np.random.default_rng(config.seed)
+    with one_thread():
+        for _ in range(config.epochs):
+            for batch in np.array_split(order_rng.permutation(len(y_train)), max(1, len(y_train) // config.batch_size)):
+                loss = nn.functional.cross_entropy(model(x_train_t[batch]), y_train[batch])
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+        with torch.no_grad():
+            predicted = model(x_test_t).argmax(-1).numpy()
+    right = predicted == y_test
+    accuracy = {name: 100.0 * right[test["type"] == k].mean() for k, name in enumerate(TYPE_NAMES)
+                if (test["type"] == k).any()}
+    if by_template:  # also each template, under its key
+        accuracy |= {t.key: 100.0 * right[test["template"] == t.key].mean() for t in TEMPLATES
+                     if (test["template"] == t.key).any()}
+    accuracy["Overall"] = 100.0 * right.mean()
+    return pd.Series(accuracy, name=view)
+
+
+def cue_probe(size: str | int, cues: Cues | str | dict, views=VIEWS, seed: int = 0,
+              config: ProbeConfig = ProbeConfig(), by_template: bool = False) -> pd.DataFrame:
+    """Rows: ``views``; columns: question types (and templates) and "Overall"; values: probe test accuracy (%)."""
+    data = probe_data(size, cues, seed)
+    return pd.DataFrame([probe_accuracy(data, view, config, by_template=by_template) for view in views])
+
+
+def cue_diagnosis(size: str | int, base: Cues | str = "lesson", knobs=KNOBS, views=VIEWS, seed: int = 0,
+                  config: ProbeConfig = ProbeConfig(), by_template: bool = False) -> pd.DataFrame:
+    """The probe on ``base`` and on ``base`` with each of ``knobs`` flipped.
+
+    Long table: one row per (setting, view) with columns setting ("base" or "<knob> on/off"),
+    view and one column per question type (``by_template``: and per template) plus "Overall"."""
+    base = resolve_cues(base)
+    settings = {"base": base} | {f"{k} {'off' if getattr(base, k) else 'on'}": base.replace(**{k: not getattr(base, k)})
+                                 for k in knobs}
+    frames = []
+    for name, cues in settings.items():
+        table = cue_probe(size, cues, views, seed, config, by_template)
+        table.insert(0, "view", table.index)
+        table.insert(0, "setting", name)
+        frames.append(table)
+    return pd.concat(frames, ignore_index=True)

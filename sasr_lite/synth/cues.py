@@ -1,0 +1,109 @@
+"""The cues of the synthetic benchmark: named knobs for what a pooled or time-averaged vector gives away.
+
+Without attention SaSR-Net sees the spatial mean of the maps (no SA: w_t,p = 1/P, so
+f_v,t^attn = (1/P) sum_p X_t,p, the pooled vector) and the mean over segments (no TA:
+a_t = 1/T). A block is needed only for the questions those means cannot answer; a cue that
+lets the mean answer them makes the block redundant by construction. Each knob below switches
+one such cue; `Cues()` (all defaults) is the benchmark as it always was, bit for bit
+(preset "classic"), and `LESSON_CUES` switches the pooled shortcuts off (preset "lesson").
+`sasr_lite.diagnose` measures, per question type, how much a probe on the means alone answers
+with and without each cue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+
+@dataclass(frozen=True)
+class Cues:
+    """What the synthetic features and scenes give away to pooled and time-averaged vectors."""
+
+    position_in_pooled: bool = True
+    """Where an instrument stands survives spatial pooling.
+
+    On: every column multiplies the channels by a fixed gain g_col (features.py), so a cell holds
+    V_c * g_col: class and column bound in one product, and the pooled vector
+    (1/P) sum_p X_t,p = const + sum_i |box_i| (V_ci - B) * g_col_i / P still says which class
+    stands where. The Location types are then answerable without SA: SA is redundant.
+    Off: the column adds a class-independent code k_col >= 0 instead, X_t,p = content_p + k_col. The codes of
+    all P cells pool to the same constant in every video, and the pooled vector holds the classes
+    without their places; only a weighted sum that prefers one instrument's cells,
+    f_v,t^attn = sum_p w_t,p X_t,p with w from the audio (3.4), carries k_col of that
+    instrument: SA is necessary for "where is the loudest", "is the first on the left", ...
+    """
+
+    playing_in_pooled: bool = True
+    """A playing instrument looks different (brighter, with a motion pattern).
+
+    On: its cells become PLAY_GAIN V + motion while it plays, so the pooled map already says
+    which class plays in each segment; the audio-visual match that audio-guided SA (3.4) makes is
+    then given away by vision alone (redundant for the sounding-instrument questions).
+    Off: playing and idle instruments look the same; who plays is in the audio only, and binding
+    a sound to one of the visible instruments needs the audio-guided weights over the cells
+    (SA) and the source-aware tokens (SLT/SaSR) that match timbres to looks.
+    """
+
+    silent_visible: bool = True
+    """Some visible instruments never play (12% of them).
+
+    On: what is seen differs from what is heard, so "how many instruments are sounding" and "is
+    the <Object> playing throughout" need the audio-visual match per source (SaSR's tokens read
+    each modality's segments and L_source ties them to classes). Off: every visible instrument
+    plays at some point, and the pooled visual classes alone answer the sounding counts.
+    """
+
+    offscreen: bool = True
+    """Some videos have an instrument that is heard but not seen (35% of them).
+
+    On: "is this sound from the instrument in the video" needs the heard classes compared with
+    the seen ones (source tokens per modality: SLT and SaSR, 3.2-3.3). Off: the answer is always
+    "yes", and that template teaches nothing about the audio-visual match.
+    """
+
+    order_in_time_average: bool = False
+    """Who comes in first can be read from how long each instrument plays.
+
+    Off (as always): an instrument that opens the piece usually hands over and leaves, so the
+    first to come in is not the one heard longest, and the time average (1/T) sum_t a_t does not
+    give the order of entries: the Temporal types need question-guided TA (3.5).
+    On: every instrument plays from its entry to the end, so the earlier an entry the larger its
+    share of the time average: TA is redundant for "which comes in first/second/...".
+    """
+
+    def to_dict(self) -> dict[str, bool]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "Cues":
+        """Cues from a dict (synth.json's "cues"); ValueError naming unknown or non-bool knobs."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        bad = sorted(k for k, v in values.items() if k in known and not isinstance(v, bool))
+        if unknown or bad:
+            raise ValueError(f"cues: unknown knobs {unknown} or non-boolean values for {bad}; knobs are {sorted(known)}")
+        return cls(**values)
+
+    def replace(self, **changes: bool) -> "Cues":
+        """These cues with ``changes`` (checked like `from_dict`)."""
+        return Cues.from_dict(self.to_dict() | changes)
+
+
+CLASSIC_CUES = Cues()
+# the pooled shortcuts off: SA is needed for location, TA for temporal order (diagnosis in notebook 10)
+LESSON_CUES = Cues(position_in_pooled=False, playing_in_pooled=False)
+CUE_PRESETS: dict[str, Cues] = {"classic": CLASSIC_CUES, "lesson": LESSON_CUES}
+KNOBS: tuple[str, ...] = tuple(f.name for f in fields(Cues))
+
+
+def resolve_cues(cues: Cues | str | dict) -> Cues:
+    """A `Cues`, a preset name ("classic", "lesson") or a dict of knobs -> `Cues`."""
+    if isinstance(cues, Cues):
+        return cues
+    if isinstance(cues, str):
+        if cues not in CUE_PRESETS:
+            raise ValueError(f"unknown cue preset {cues!r}; presets are {sorted(CUE_PRESETS)}")
+        return CUE_PRESETS[cues]
+    if isinstance(cues, dict):
+        return Cues.from_dict(cues)
+    raise ValueError(f"cues must be a Cues, a preset name or a dict of knobs, got {type(cues).__name__}")

@@ -1,0 +1,55 @@
+"""The pooled-vector probe: its inputs are the generated store's vectors, and it reads what they hold."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sasr_lite.data.store import FeatureStore
+from sasr_lite.diagnose import TYPE_NAMES, FILLERS, ProbeConfig, probe_accuracy, probe_data, question_code
+from sasr_lite.data.taxonomy import TEMPLATES
+from sasr_lite.synth.generate import generate
+
+
+def test_question_code_marks_the_template_and_each_slot():
+    code = question_code(3, ["violin", "piano"])
+    hot = np.flatnonzero(code)
+    assert list(hot) == [3, len(TEMPLATES) + FILLERS.index("violin"), len(TEMPLATES) + len(FILLERS) + FILLERS.index("piano")]
+
+
+def test_probe_views_are_the_stores_pooled_vectors_and_audio(tmp_path):
+    root = generate(tmp_path / "b", size=10, seed=4, cues="lesson")
+    test = probe_data(10, "lesson", seed=4)["test"]
+    store = FeatureStore.open(root / "store" / "test")
+    segments = test["segments"].reshape(len(test["answer"]), store.T, 640)
+    assert len(set(test["video"])) == len(store) >= 2
+    for video, views in zip(test["video"], segments):
+        row = store.index_of(video)
+        stored = np.concatenate([store.visual[row], store.audio[row]], axis=1).astype(np.float32)
+        np.testing.assert_allclose(views, stored, rtol=2e-3, atol=2e-3)  # the store keeps float16
+    np.testing.assert_allclose(test["average"], segments.mean(axis=1), rtol=1e-5, atol=1e-6)
+
+
+def fake(n: int, rng: np.random.Generator, readable: bool) -> dict:
+    """Questions whose answer is the largest of 3 feature channels (readable) or a coin (not)."""
+    average = rng.standard_normal((n, 32)).astype(np.float32)
+    answer = np.array([f"a{k}" for k in (average[:, :3].argmax(1) if readable else rng.integers(0, 3, n))])
+    return {"question": np.tile(question_code(0, []), (n, 1)), "average": average, "answer": answer,
+            "type": np.full(n, TYPE_NAMES.index("Audio-Visual/Location")), "template": np.full(n, TEMPLATES[0].key)}
+
+
+@pytest.mark.parametrize("readable", [True, False])
+def test_probe_reads_an_answer_the_vectors_hold_and_only_then(readable):
+    rng = np.random.default_rng(0)
+    data = {"train": fake(2000, rng, readable), "test": fake(600, rng, readable)}
+    config = ProbeConfig(hidden=64, epochs=15)
+    pooled = probe_accuracy(data, "average", config)
+    question = probe_accuracy(data, "question", config)
+    assert list(pooled.index) == ["Audio-Visual/Location", "Overall"]
+    assert question["Overall"] < 45  # the question alone: a third, give or take
+    if readable:
+        assert pooled["Overall"] > 85
+    else:
+        assert pooled["Overall"] < 45
+    with pytest.raises(ValueError, match="unknown probe view 'maps'"):
+        probe_accuracy(data, "maps", config)
