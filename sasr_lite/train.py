@@ -259,9 +259,8 @@ def _claimed(out_dir: Path, resume: bool, overwrite: bool):
     with folder_lock(out_dir, "train"):
         if read_marker(out_dir) is None and (out_dir / "config.json").is_file() and (out_dir / "checkpoint.pt").is_file():
             record_outputs(out_dir, "train")  # a run written before runs had markers is a run all the same
-        if claim(out_dir, "train", resume=resume, overwrite=overwrite) == "new":
-            record_outputs(out_dir, "train")
-        elif not (out_dir / "checkpoint.pt").is_file():
+        if claim(out_dir, "train", resume=resume, overwrite=overwrite) == "resume" and \
+                not (out_dir / "checkpoint.pt").is_file():
             raise FileNotFoundError(f"--resume: no checkpoint.pt in {out_dir} (the run there stopped before its "
                                     "first checkpoint); --overwrite moves that folder aside and starts afresh")
         yield
@@ -366,7 +365,7 @@ def _train(data: TrainData, model_config: SaSRConfig, config: TrainConfig, out_d
 
     writer = None
     if ddp.main and out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        record_outputs(out_dir, "train")  # first: a run that stops early leaves its folder known as a run
         write_json_atomic(out_dir / "config.json", {
             "model": model_config.to_dict(), "train": config.to_dict(), "release": data.release,
             **provenance, "world_size": ddp.world})

@@ -386,8 +386,10 @@ def test_the_store_digest_is_one_checksum_of_ids_and_rows(tiny):
     (["extract", "v.mp4", "--out", "o", "--limit", "0"], "argument --limit: must be >= 1, got 0"),
     (["inspect", "x.json", "--top", "two"], "argument --top: 'two' is not a whole number"),
 ])
-def test_count_flags_are_checked_before_any_work(argv, expected, capsys):
+def test_count_flags_are_checked_before_any_work(argv, expected, capsys, tmp_path, monkeypatch):
     from sasr_lite import cli
+
+    monkeypatch.chdir(tmp_path)  # without the check, demo would write its default folders here
 
     with pytest.raises(SystemExit) as stopped:
         cli.main(argv)
@@ -409,7 +411,7 @@ def test_train_counts_of_zero_are_refused(flags, expected):
 def test_bench_json_naming_a_folder_is_refused_before_measuring(tmp_path, capsys):
     from sasr_lite import cli
 
-    assert cli.main(["bench", "--json", str(tmp_path)]) == 1
+    assert cli.main(["bench", "--quick", "--json", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert f"--json {tmp_path} is a folder; give a file name, e.g. {tmp_path / 'bench.json'}" in err
     assert "device" not in err and list(tmp_path.iterdir()) == []
@@ -427,7 +429,7 @@ def test_a_malformed_config_file_is_one_line_naming_it(tiny, tmp_path, content, 
     bad = tmp_path / "bad.yaml"
     bad.write_bytes(content)
     command = [sys.executable, "-m", "sasr_lite.cli", "train", str(tiny.root), "--config", str(bad),
-               "--out", str(tmp_path / "run")]
+               "--out", str(tmp_path / "run"), "--tiny", "--epochs", "1", "--max_batches", "1", "--progress", "false"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
     [line] = done.stderr.strip().splitlines()
@@ -441,7 +443,8 @@ def test_a_hand_set_answer_head_the_data_do_not_need_is_refused(tiny, tmp_path):
     config = tmp_path / "mc.yaml"
     config.write_text("model:\n  answer_head: multiple_choice\n")
     for argv in (["--model.answer_head", "multiple_choice"], ["--config", str(config)]):
-        args = parse([str(tiny.root), "--out", str(tmp_path / "run"), *argv])
+        args = parse([str(tiny.root), "--out", str(tmp_path / "run"), "--tiny", "--epochs", "1", "--max_batches", "1",
+                      "--progress", "false", *argv])
         with pytest.raises(ValueError, match=rf"model.answer_head 'multiple_choice': {tiny.root} holds MUSIC-AVQA, "
                                              r"whose answers need the 'closed' head; leave the setting out"):
             run(args)

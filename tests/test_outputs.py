@@ -108,6 +108,13 @@ def test_resume_without_a_checkpoint_is_refused(tiny, tmp_path):
         train(tiny, SaSRConfig.tiny(), CONFIG, out_dir=crashed, resume=True)
 
 
+def test_train_on_missing_data_leaves_no_run_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match="annotation folder not found"):
+        train(tmp_path / "no-such-data", SaSRConfig.tiny(), CONFIG, out_dir=tmp_path / "run")
+    assert not (tmp_path / "run").exists()
+    assert not list(tmp_path.glob(".*.lock")), "the lock goes with the refused run"
+
+
 def test_a_second_train_on_a_locked_folder_is_refused_naming_the_owner(tiny, tmp_path):
     out = tmp_path / "run"
     with folder_lock(out, "train"):
