@@ -23,6 +23,7 @@ import json
 import os
 import socket
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -174,6 +175,18 @@ def _owner(lock: Path) -> dict | None:
     return owner if isinstance(owner, dict) and isinstance(owner.get("pid"), int) else None
 
 
+def _create_with(path: Path, text: str) -> None:
+    """Create ``path`` holding ``text`` in one step, or raise FileExistsError: the text goes to a
+    temporary file first and is hard-linked into place, so no reader ever sees the lock empty."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.link(tmp, path)  # fails if path exists, atomically
+    finally:
+        os.unlink(tmp)
+
+
 @contextlib.contextmanager
 def folder_lock(folder: str | Path, command: str, name: str = ""):
     """Hold the lock of ``folder`` inside the block (``name`` tells locks of one folder apart, e.g.
@@ -187,7 +200,7 @@ def folder_lock(folder: str | Path, command: str, name: str = ""):
           "since": time.strftime("%Y-%m-%d %H:%M:%S")}
     for attempt in range(2):
         try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            _create_with(lock, json.dumps(me))
         except FileExistsError:
             owner = _owner(lock)
             if owner is None:
@@ -201,8 +214,6 @@ def folder_lock(folder: str | Path, command: str, name: str = ""):
             raise FileExistsError(f"{folder} is in use by {owner.get('command', 'another command')} (pid "
                                   f"{owner['pid']} on {owner.get('host')}, since {owner.get('since')}); wait for it "
                                   f"to finish, or remove {lock} if that process is gone") from None
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(json.dumps(me))
         break
     try:
         yield lock
