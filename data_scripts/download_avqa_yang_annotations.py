@@ -17,14 +17,12 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
-import shutil
 import sys
 from pathlib import Path
 
 from sasr_lite.data.avqa_yang import load_records, split_file
 from sasr_lite.data.files import write_json_atomic
-from sasr_lite.features.download import DEFAULT_TIMEOUT, DownloadError, fetch
+from sasr_lite.features.download import DEFAULT_TIMEOUT, DownloadError, fetch_checked
 
 REPO_RAW = "https://raw.githubusercontent.com/AlyssaYoung/AVQA/main/data/annotation"
 SPLITS = ("train", "val")
@@ -50,17 +48,7 @@ def describe(path: Path, url: str) -> dict:
 
 def download(url: str, path: Path, timeout: float) -> dict:
     """Fetch ``url``, check it, then rename it onto ``path``; nothing is left behind on failure."""
-    tmp = path.parent / f".download-{os.getpid()}" / path.name  # same file system: the rename is atomic
-    try:
-        fetch(url, tmp, timeout=timeout)
-        try:
-            entry = describe(tmp, url)
-        except ValueError as err:  # the messages name the temporary file: name the URL instead
-            raise ValueError(str(err).replace(str(tmp), url)) from None
-        os.replace(tmp, path)
-        return entry
-    finally:
-        shutil.rmtree(tmp.parent, ignore_errors=True)
+    return fetch_checked(url, path, lambda tmp: describe(tmp, url), timeout)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -28,15 +28,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
 import sys
 from pathlib import Path
 
 from sasr_lite.data.annotations import describe_annotations, load_annotations
 from sasr_lite.data.files import write_json_atomic
 from sasr_lite.data.published import PUBLISHED_FILES, PublishedFile, digests
-from sasr_lite.features.download import DEFAULT_TIMEOUT, DownloadError, fetch
+from sasr_lite.features.download import DEFAULT_TIMEOUT, DownloadError, fetch_checked
 
 DOWNLOADS = {f.kit_path: f for f in PUBLISHED_FILES if f.kit_path}
 GROUPS = {"v2": "music_avqa_v2/", "r": "music_avqa_r/"}
@@ -79,17 +77,7 @@ def describe(path: Path, url: str, published: PublishedFile, digest: str) -> dic
 
 def download(url: str, path: Path, published: PublishedFile, digest: str, timeout: float) -> dict:
     """Fetch ``url``, check digest and records, then rename it onto ``path``; nothing is left behind on failure."""
-    tmp = path.parent / f".download-{os.getpid()}" / path.name  # same file system: the rename is atomic
-    try:
-        fetch(url, tmp, timeout=timeout)
-        try:
-            entry = describe(tmp, url, published, digest)
-        except ValueError as err:  # the messages name the temporary file: name the URL instead
-            raise ValueError(str(err).replace(str(tmp), url)) from None
-        os.replace(tmp, path)
-        return entry
-    finally:
-        shutil.rmtree(tmp.parent, ignore_errors=True)
+    return fetch_checked(url, path, lambda tmp: describe(tmp, url, published, digest), timeout)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from sasr_lite.data.files import read_json, write_json_atomic
+from sasr_lite.data.files import process_alive, read_json, write_json_atomic
 
 MARKER = ".sasr-lite-output.json"
 
@@ -157,16 +157,6 @@ def writing(folder: str | Path, command: str, *, overwrite: bool = False, clear:
 
 
 # --- the lock -------------------------------------------------------------------------------------
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's live process
-        return True
-    return True
-
-
 def _owner(lock: Path) -> dict | None:
     try:
         owner = json.loads(lock.read_text(encoding="utf-8"))
@@ -206,7 +196,7 @@ def folder_lock(folder: str | Path, command: str, name: str = ""):
             if owner is None:
                 raise FileExistsError(f"{folder} is locked by {lock}, which names no owner; remove that file if "
                                       "no other command is writing there") from None
-            if attempt == 0 and owner.get("host") == host and not _alive(owner["pid"]):
+            if attempt == 0 and owner.get("host") == host and not process_alive(owner["pid"]):
                 print(f"{lock}: taking over the lock of {owner.get('command', 'a command')} (pid {owner['pid']}), "
                       "which is no longer running", file=sys.stderr, flush=True)
                 lock.unlink(missing_ok=True)

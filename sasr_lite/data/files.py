@@ -78,3 +78,14 @@ def read_json(path: str | Path, what: str = "file") -> Any:
 def write_json_atomic(path: str | Path, obj: Any) -> Path:
     """``obj`` as indented JSON, written atomically."""
     return write_text_atomic(path, json.dumps(obj, indent=2) + "\n")
+
+
+def process_alive(pid: int) -> bool:
+    """Is process ``pid`` running on this host (a lock's or a leftover folder's owner)?"""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.std import tqdm
 
-from sasr_lite.data.files import naming_disk_full, read_json, write_json_atomic
+from sasr_lite.data.files import naming_disk_full, process_alive, read_json, write_json_atomic
 
 STORE_FORMAT = "sasr-lite-feature-store"
 STORE_VERSION = 1
@@ -302,19 +302,9 @@ def _remove_leftovers_of_dead_builds(path: Path) -> None:
         kind, _, pid = leftover.name.rpartition("-")
         if not (kind.endswith((".partial", ".old")) and pid.isdigit()):
             continue
-        if int(pid) != os.getpid() and _process_alive(int(pid)):
+        if int(pid) != os.getpid() and process_alive(int(pid)):
             continue
         shutil.rmtree(leftover, ignore_errors=True)
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's live process
-        return True
-    return True
 
 
 def _as_float16(value: np.ndarray, shape: tuple[int, ...], where: str) -> np.ndarray:

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import socket
 import tempfile
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
@@ -54,3 +57,20 @@ def fetch(url: str, dest: str | Path, sha256: str | None = None, timeout: float 
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def fetch_checked(url: str, path: Path, check: Callable[[Path], Any], timeout: float = DEFAULT_TIMEOUT) -> Any:
+    """Fetch ``url``, run ``check`` on the downloaded file (it raises ValueError on bad content and
+    returns what the caller records), then rename it onto ``path``; nothing is left on failure.
+    A check's message names the URL, not the temporary file."""
+    tmp = path.parent / f".download-{os.getpid()}" / path.name  # same file system: the rename is atomic
+    try:
+        fetch(url, tmp, timeout=timeout)
+        try:
+            entry = check(tmp)
+        except ValueError as err:
+            raise ValueError(str(err).replace(str(tmp), url)) from None
+        os.replace(tmp, path)
+        return entry
+    finally:
+        shutil.rmtree(tmp.parent, ignore_errors=True)
