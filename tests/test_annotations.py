@@ -22,8 +22,8 @@ from sasr_lite.data.annotations import (
 from sasr_lite.data.benchmark import random_raw_records
 from sasr_lite.data.taxonomy import ANSWER_WORDS, MORE_THAN_TEN, NO, NUMBER_WORDS, SUBTYPES, TEMPLATES, YES
 from sasr_lite.data.vocab import build_vocabularies
+from real_data import real_annotations
 
-REAL = Path(__file__).resolve().parents[2] / "shared/data/music_avqa"
 
 
 def write_json(path: Path, obj) -> Path:
@@ -183,9 +183,7 @@ def test_describe_records_what_results_need(tmp_path):
 # --- the real files ------------------------------------------------------------------------------
 @pytest.mark.parametrize("split, records, videos", [("val", 4568, 3815), ("test", 9129, 6399)])
 def test_real_annotations(split, records, videos):
-    path = REAL / f"avqa-{split}.json"
-    if not path.is_file():
-        pytest.skip(f"real MUSIC-AVQA annotations not present at {REAL}")
+    (path,) = real_annotations(f"avqa-{split}.json")
     loaded = load_annotations(path)
     assert len(loaded) == records and len({r.video_id for r in loaded}) == videos
     assert describe_annotations(path, loaded)["release"] == "json_update"
@@ -204,9 +202,7 @@ def test_real_annotations(split, records, videos):
 
 
 def test_real_vocabulary_matches_the_official_size():
-    paths = [REAL / "avqa-val.json", REAL / "avqa-test.json"]
-    if not all(p.is_file() for p in paths):
-        pytest.skip(f"real MUSIC-AVQA annotations not present at {REAL}")
+    paths = real_annotations("avqa-val.json", "avqa-test.json")
     records = [r for p in paths for r in load_annotations(p)]
     question_vocab, answer_vocab = build_vocabularies(records)
     # official: 93 = '<pad>' + 92 case-kept words; ours adds '<unk>'. 41 answers in val+test.

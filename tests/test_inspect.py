@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
@@ -13,8 +12,8 @@ from sasr_lite.data.annotations import load_annotations
 from sasr_lite.data.benchmark import random_raw_records, write_random_store
 from sasr_lite.data.inspect import summarize_file
 from sasr_lite.data.taxonomy import SUBTYPES, TEMPLATES
+from real_data import real_annotations
 
-REAL = Path(__file__).resolve().parents[2] / "shared/data/music_avqa"
 
 
 @pytest.fixture
@@ -71,9 +70,7 @@ def test_errors_name_the_file(tmp_path, capsys):
 
 
 def test_real_files(capsys):
-    paths = [REAL / "avqa-val.json", REAL / "avqa-test.json"]
-    if not all(p.is_file() for p in paths):
-        pytest.skip(f"real MUSIC-AVQA annotations not present at {REAL}")
+    paths = real_annotations("avqa-val.json", "avqa-test.json")
     assert main(["inspect", *map(str, paths), "--json"]) == 0
     val, test = json.loads(capsys.readouterr().out)
     assert (val["records"], val["videos"], val["release"]) == (4568, 3815, "json_update")

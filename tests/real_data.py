@@ -1,0 +1,25 @@
+"""Where the tests find the real MUSIC-AVQA annotations: never in the repository (their licence and
+size keep them out), only in a folder named by an environment variable, which `.ci/run` sets when a
+copy lies beside the checkout."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REAL_ENV = "SASR_LITE_MUSIC_AVQA_ANNOTATIONS"  # a folder holding avqa-val.json and avqa-test.json
+
+
+def real_annotations(*names: str) -> list[Path]:
+    """The named files of the real annotation folder. Skips, saying how to run the test, when the
+    variable is unset; fails, naming the file, when it is set but a file is missing there."""
+    folder = os.environ.get(REAL_ENV)
+    if not folder:
+        pytest.skip(f"set {REAL_ENV} to a folder holding the real MUSIC-AVQA {', '.join(names)} to run this test")
+    paths = [Path(folder).expanduser() / name for name in names]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        pytest.fail(f"{REAL_ENV}={folder}, but {', '.join(missing)} is not there")
+    return paths
