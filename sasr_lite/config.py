@@ -48,7 +48,7 @@ ANSWER_HEADS = ("closed", "multiple_choice")
 
 @dataclass
 class SaSRConfig:
-    """Sizes, ablation switches and loss weights of SaSR-Net (DESIGN.md section 3)."""
+    """Sizes, ablation switches and loss weights of SaSR-Net (docs/design.md section 3)."""
 
     # which network `sasr_lite.model.build_model` builds: "paper" (the paper's equations, this kit's
     # model) or "official" (the authors' released network, ported: sasr_lite/model/official/)

@@ -46,7 +46,7 @@ def columns_of(benchmark: Benchmark) -> pd.MultiIndex:
 # Table 1 columns: each group's subtypes then its Avg, then the overall Avg
 TABLE_COLUMNS = columns_of(MUSIC_AVQA)
 
-# Published MUSIC-AVQA test accuracies (DESIGN.md section 4), in percent.
+# Published MUSIC-AVQA test accuracies (docs/design.md section 4.4), in percent.
 _SASR_OVERALL = paper_number("full_model_table2")  # Table 2's baseline + its both-blocks gain
 PUBLISHED = {
     # AVST (Li et al., CVPR 2022), the project's own numbers on the updated release
@@ -181,7 +181,7 @@ PUBLISHED_AVQA_YANG = {
 
 
 def published_table(benchmark: Benchmark = MUSIC_AVQA) -> pd.DataFrame:
-    """The published numbers we know for ``benchmark`` (DESIGN.md section 4) in its table layout;
+    """The published numbers we know for ``benchmark`` (docs/design.md section 4.4) in its table layout;
     MUSIC-AVQA's rows are named with their release."""
     published = PUBLISHED_AVQA_YANG if benchmark.name == "avqa-yang" else PUBLISHED
     columns = columns_of(benchmark)

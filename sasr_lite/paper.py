@@ -3,9 +3,10 @@
 
 One table, `NUMBERS`. A stated entry carries the number exactly as the paper prints it
 (``printed``); an inferred entry (``inferred=True``) is the sum of the stated entries named in
-``from_keys`` and says why in ``note``. Our copy of the paper (shared/paper/sasr-net-paper.txt)
-has the captions of Tables 1-3 but not their bodies: Table 1's only value given in the text is the
-audio-question average, and the ablation numbers come from the §4.3 paragraphs about Tables 2-3.
+``from_keys`` and says why in ``note``. Our text copy of the paper (extracted from its PDF; not
+kept in the repository) has the captions of Tables 1-3 but not their bodies: Table 1's only value
+given in the text is the audio-question average, and the ablation numbers come from the §4.3
+paragraphs about Tables 2-3.
 
 Two caveats the inferred entries carry: Table 2 and Table 3 imply different full-model scores
 (74.21 and 71.20), and the paper never says whether the ablation accuracy is overall or

@@ -1,6 +1,6 @@
 """Training: the paper's recipe, from a notebook (`train(...)`) or the shell (`sasr-lite train`).
 
-Recipe (DESIGN.md section 4): batch 16, 80 epochs, Adam lr 1e-4, the lr multiplied by 0.3
+Recipe (docs/design.md section 4.1): batch 16, 80 epochs, Adam lr 1e-4, the lr multiplied by 0.3
 every 16 epochs, L = L_avqa + 0.5 L_source + 0.5 L_reg + 0.5 L_match (the lambdas live in
 SaSRConfig; TrainConfig holds the rest). Every value can be overridden by a YAML/JSON file and
 by flags (`sasr_lite.train_command`)::

@@ -1,4 +1,4 @@
-"""Each block of SaSR-Net against a direct re-computation of its equations (DESIGN.md section 3)."""
+"""Each block of SaSR-Net against a direct re-computation of its equations (docs/design.md section 3)."""
 
 from __future__ import annotations
 

@@ -89,3 +89,39 @@ def test_every_subcommand_has_help(name):
 def test_no_device_literals_in_the_package():
     offenders = [p for p in (ROOT / "sasr_lite").rglob("*.py") if ".cuda" + "()" in p.read_text()]
     assert offenders == []
+
+
+# Where the project's text lives. notebooks/*.py and README.md join this list once they cite
+# docs/design.md instead of the old outside notes.
+SELF_CONTAINED = ("sasr_lite", "tests", "data_scripts", "docs", "Makefile")
+TEXT_SUFFIXES = {".py", ".md", ".txt", ".toml", ".yml", ".yaml", ".json", ".cfg", ".sh", ""}
+# spelt in two parts so this file does not name them itself
+OUTSIDE_NAMES = ("DESIGN" + ".md", ".." + "/shared")
+DESIGN_CITATION = re.compile(r"docs/design\.md\s*(?:#\s*)?(?:section|§)\s*(\d+(?:\.\d+)*)")
+
+
+def _project_text_files(places=SELF_CONTAINED) -> list[Path]:
+    files = []
+    for place in places:
+        path = ROOT / place
+        found = [path] if path.is_file() else path.rglob("*")
+        files += [p for p in found if p.is_file() and p.suffix in TEXT_SUFFIXES and "__pycache__" not in p.parts]
+    return sorted(files)
+
+
+def test_no_project_file_names_the_outside_design_notes():
+    files = _project_text_files()
+    assert any(p.name == "design.md" for p in files), "docs/design.md is missing"
+    offenders = [f"{p.relative_to(ROOT)}: {name}" for p in files
+                 for name in OUTSIDE_NAMES if name in p.read_text(errors="replace")]
+    assert offenders == []
+
+
+def test_every_design_citation_names_a_section_of_docs_design():
+    headings = re.findall(r"^#+ (\d+(?:\.\d+)*)\.? ", (ROOT / "docs" / "design.md").read_text(), re.M)
+    assert {"2.1", "3.4", "4.2", "5.1"} <= set(headings)  # the numbered layout the code cites
+    places = (*SELF_CONTAINED, "README.md", *(str(p.relative_to(ROOT)) for p in (ROOT / "notebooks").glob("*.py")))
+    cited = {(str(p.relative_to(ROOT)), number) for p in _project_text_files(places)
+             for number in DESIGN_CITATION.findall(p.read_text(errors="replace"))}
+    assert len(cited) >= 10  # the package cites it throughout
+    assert sorted(c for c in cited if c[1] not in headings) == []

@@ -1,6 +1,6 @@
 """MUSIC-AVQA annotation files -> typed `QARecord`s, the question-token rule, and releases.
 
-A record of `avqa-{split}.json` looks like (DESIGN.md section 2)::
+A record of `avqa-{split}.json` looks like (docs/design.md section 2.1)::
 
     {"video_id": "00000086", "question_id": 28,
      "type": "[\\"Audio-Visual\\", \\"Existential\\"]",          # a *string* holding a JSON list
@@ -59,7 +59,7 @@ QUESTION_LEN = 14  # L: words per question after padding (the reference pads to 
 PAD = "<pad>"
 R = TypeVar("R")  # a benchmark's record type
 
-# Record counts of the two public releases (DESIGN.md section 4).
+# Record counts of the two public releases (docs/design.md section 4.3).
 RELEASE_SIZES: dict[str, dict[str, int]] = {
     "original": {"train": 32087, "val": 4595, "test": 9185},
     "json_update": {"train": 31927, "val": 4568, "test": 9129},

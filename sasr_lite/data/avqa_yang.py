@@ -1,7 +1,7 @@
 """AVQA-Yang (Yang et al., ACM MM 2022): multiple-choice records, question types, split files.
 
 The paper's second benchmark (its Table 4: SaSR-Net 89.9% on average). A record of the public
-`train_qa.json` / `val_qa.json` looks like (DESIGN.md section 2)::
+`train_qa.json` / `val_qa.json` looks like (docs/design.md section 2.6)::
 
     {"id": 183, "video_name": "--0PQM4-hqg_000030", "video_id": 341,
      "question_text": "What happened in the video?",

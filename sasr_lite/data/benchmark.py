@@ -9,7 +9,7 @@ unless given one, warms the page cache, then times the same batches each way:
 - ``batch_loader_resident``: the same with the store resident on the device (CUDA only unless
   asked for).
 It reports wall-clock samples/s and samples per CPU-second of this process (the fairer number
-on a shared machine). The target (DESIGN.md section 5): batches with negatives >= 3x faster
+on a shared machine). The target (docs/design.md section 5.1): batches with negatives >= 3x faster
 than a training step.
 """
 

@@ -330,8 +330,8 @@ class BatchLoader:
 
         ``videos`` is ascending, so the positives are read in file order. The negatives are read
         straight into their slots: sorting them would need one more reordering pass over the
-        batch, which costs more than it saves when the store sits in the page cache (DESIGN.md
-        section 5 assumes it does).
+        batch, which costs more than it saves when the store sits in the page cache (docs/design.md
+        section 5.1 assumes it does).
         """
         store = self.dataset.store
         return {

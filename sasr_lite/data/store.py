@@ -10,7 +10,7 @@ Layout of a store folder::
 Why: the official layout is one float32 file per video with all 60 segments (24 MB); training
 reads every 6th segment only. Keeping those (T = 10) in float16 makes a video 2 MB, about
 19 GB for MUSIC-AVQA, which fits the page cache or one GPU, and a batch becomes one fancy-index
-read from a contiguous array instead of 16 file opens (DESIGN.md section 5).
+read from a contiguous array instead of 16 file opens (docs/design.md section 5.1).
 
 Writing (`StoreWriter`) is atomic: the arrays are built in a hidden sibling folder whose
 manifest says ``"complete": false`` and the folder is renamed into place only after every row
@@ -43,7 +43,7 @@ FLOAT16_MAX = float(np.finfo(np.float16).max)  # 65504
 
 AUDIO_DIM = 128  # VGGish embedding
 VISUAL_DIM = 512  # ResNet-18 channels
-# the official per-video layout (DESIGN.md section 2)
+# the official per-video layout (docs/design.md section 2.5)
 OFFICIAL_FRAMES = 60  # one-second segments per video
 OFFICIAL_MAP_SIDE = 14  # layer4 with stride 1 on 224x224 frames
 OFFICIAL_STRIDE = 6  # training keeps every 6th segment -> T = 10

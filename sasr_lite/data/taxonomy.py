@@ -2,7 +2,7 @@
 
 Everything else (evaluation tables, the synthetic generator, notebooks) imports these names
 instead of spelling strings again. The facts come from the dataset's annotation files
-(DESIGN.md section 2).
+(docs/design.md section 2.2).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from sasr_lite.model.official.network import OFFICIAL_PARAMETERS
 from sasr_lite.paper import paper_number
 
 PAPER_PARAMETERS = int(paper_number("parameters").value)
-# the official network's parts (OfficialSaSRNet reproduces each count; DESIGN.md section 4)
+# the official network's parts (OfficialSaSRNet reproduces each count; docs/design.md section 4.2)
 OFFICIAL_RESNET18 = OFFICIAL_PARAMETERS["visual_net"]  # held in the model, unused on pre-extracted features
 OFFICIAL_SOURCE_MODULE = OFFICIAL_PARAMETERS["sasr"]  # two 3-layer transformers + GroupViT-style grouping
 OFFICIAL_QUESTION_ENCODER = OFFICIAL_PARAMETERS["question_encoder"]
