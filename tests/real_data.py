@@ -23,3 +23,23 @@ def real_annotations(*names: str) -> list[Path]:
     if missing:
         pytest.fail(f"{REAL_ENV}={folder}, but {', '.join(missing)} is not there")
     return paths
+
+
+def optional_real_folder() -> Path | None:
+    """The real annotation folder when the variable names one, else None (for tests that only
+    compare against the real files when they can)."""
+    folder = os.environ.get(REAL_ENV)
+    return Path(folder).expanduser() if folder else None
+
+
+PAPER_ENV = "SASR_LITE_PAPER_TEXT"  # the paper's text extracted from its PDF (not redistributable)
+
+
+def paper_text() -> str:
+    """The paper's text, from the file named by SASR_LITE_PAPER_TEXT (skipped, with the hint, when unset)."""
+    path = os.environ.get(PAPER_ENV)
+    if not path:
+        pytest.skip(f"set {PAPER_ENV} to the paper's text (extracted from its PDF) to run this test")
+    if not Path(path).is_file():
+        pytest.fail(f"{PAPER_ENV}={path}, but that file is not there")
+    return Path(path).read_text(encoding="utf-8")

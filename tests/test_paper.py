@@ -4,7 +4,6 @@ one is the sum it claims, and the kit's defaults and published table use them.""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
@@ -13,8 +12,8 @@ from sasr_lite.data.taxonomy import INSTRUMENTS, SUBTYPES, TEMPLATES
 from sasr_lite.evaluate import published_table
 from sasr_lite.model.summary import PAPER_PARAMETERS
 from sasr_lite.paper import NUMBERS, ablation_reference, paper_number, paper_table
+from real_data import paper_text
 
-PAPER = Path(__file__).resolve().parents[2] / "shared" / "paper" / "sasr-net-paper.txt"
 STATED = [n for n in NUMBERS if not n.inferred]
 INFERRED = [n for n in NUMBERS if n.inferred]
 
@@ -33,9 +32,7 @@ def test_every_entry_says_what_and_where_and_keys_are_unique():
 
 
 def test_stated_numbers_occur_in_the_paper_as_printed():
-    if not PAPER.is_file():
-        pytest.skip(f"{PAPER} not present")
-    text = PAPER.read_text(encoding="utf-8")
+    text = paper_text()
     for n in STATED:
         # a whole number, not part of a longer one ("16" must not match inside "2016" or "16.5")
         pattern = rf"(?<![\d.])(?<!\d,){re.escape(n.printed)}(?!\d|[.,]\d)"

@@ -25,8 +25,8 @@ from sasr_lite.synth.generate import DEMO_INSTRUMENTS, SPLITS, SYNTH_VERSION, ge
 from sasr_lite.synth.ground_truth import question_segments, sounding_box_mask
 from sasr_lite.synth.questions import RAW_TEXT
 from sasr_lite.synth.scenes import GRID, NUM_POSITIONS, kept_segments, load_scenes, scene_index
+from real_data import optional_real_folder, real_annotations
 
-REAL = Path(__file__).resolve().parents[2] / "shared/data/music_avqa"
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,8 @@ def test_layout_and_manifest(bench):
 
 
 def test_annotations_have_the_exact_music_avqa_schema(bench):
-    real = json.loads((REAL / "avqa-val.json").read_text())[0] if REAL.is_dir() else None
+    folder = optional_real_folder()
+    real = json.loads((folder / "avqa-val.json").read_text())[0] if folder else None
     question_ids = set()
     for split in SPLITS:
         raw = json.loads((bench / f"avqa-{split}.json").read_text())
@@ -89,10 +90,8 @@ def test_val_and_test_use_only_words_and_answers_learnt_from_train(bench):
 
 
 def test_question_texts_are_those_of_the_real_files():
-    if not REAL.is_dir():
-        pytest.skip("real MUSIC-AVQA annotations not available")
-    real = {r["question_content"] for split in ("val", "test")
-            for r in json.loads((REAL / f"avqa-{split}.json").read_text())}
+    real = {r["question_content"] for path in real_annotations("avqa-val.json", "avqa-test.json")
+            for r in json.loads(path.read_text())}
     assert set(RAW_TEXT.values()) == real
 
 

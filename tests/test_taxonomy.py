@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
 from sasr_lite.data import taxonomy as tx
+from real_data import real_annotations
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "music_avqa"
 
 
 def test_counts_and_uniqueness():
@@ -30,11 +29,10 @@ def test_match_template_canonicalises_spaces_and_full_width_mark():
         tx.subtype_index("Audio", "Temporal")
 
 
-@pytest.mark.skipif(not REAL.is_dir(), reason="real MUSIC-AVQA annotations not available")
 def test_every_real_record_maps_to_its_template_and_type():
     seen = set()
-    for name in ("avqa-val.json", "avqa-test.json"):
-        for record in json.loads((REAL / name).read_text()):
+    for path in real_annotations("avqa-val.json", "avqa-test.json"):
+        for record in json.loads(path.read_text()):
             template = tx.match_template(record["question_content"])
             assert [template.group, template.subtype] == json.loads(record["type"])
             values = json.loads(record["templ_values"])
