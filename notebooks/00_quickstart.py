@@ -102,7 +102,7 @@ print(explanation)
 comparison
 
 # %% [markdown]
-# Why ours is about seven times smaller, in short (DESIGN.md §4 has the measurements):
+# Why ours is about seven times smaller, in short (docs/design.md §4.2 has the measurements):
 #
 # * **11.7 M** of the paper's count is an ImageNet ResNet-18 that the official model *holds* but
 #   never runs, because the visual features are extracted beforehand (notebook 01). We keep the

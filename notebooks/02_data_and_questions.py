@@ -52,7 +52,7 @@ MUSIC_AVQA = None  # a folder holding the real avqa-{train,val,test}.json, to co
 
 # %% [markdown]
 # ## One annotation record
-# The file is a JSON list of records (DESIGN.md §2). Three traps: `type` is a *string* holding a
+# The file is a JSON list of records (docs/design.md §2.1). Three traps: `type` is a *string* holding a
 # JSON list, `templ_values` too, and the answer key is spelt `anser`. The synthetic benchmark
 # writes exactly the same format:
 
@@ -206,7 +206,7 @@ for r in records["train"]:
 # %% [markdown]
 # ## The feature store and a batch
 # Each split's features live in one folder of contiguous float16 arrays, memory-mapped, so a
-# batch is a couple of fancy-index reads (DESIGN.md §5). `AVQADataset` adds the encoded question,
+# batch is a couple of fancy-index reads (docs/design.md §5.1). `AVQADataset` adds the encoded question,
 # the answer index, the weak source labels and, for $L_{match}$, the maps of *another* video;
 # `BatchLoader` gathers whole batches and converts to float32 on the device. A batch carries each
 # of its videos once (the first dimension is V) and its questions ($B$ rows), with `video_of`

@@ -25,7 +25,7 @@
 #
 # Audio is summarised from its source-aware features $f^g_a$ (§3.3), vision from the spatially
 # attended $f^{sa}_v$ (§3.4). As in the paper's equation the block has no weights; the official
-# code uses two 4-head `nn.MultiheadAttention` layers here instead (DESIGN.md §4).
+# code uses two 4-head `nn.MultiheadAttention` layers here instead (docs/design.md §4.2).
 #
 # | name | shape |
 # |---|---|

@@ -121,7 +121,7 @@ print("checkpoints written:", sorted(p.name for p in RUN.glob("*.pt")))
 # ## Speed
 # Samples per second per epoch, as measured by the loop (the test scale on a busy CPU says
 # little). `sasr-lite bench` measures the model side by side with other settings on the same
-# machine; the design targets are in DESIGN.md §5. No GPU run of the paper recipe has been timed
+# machine; the design targets are in docs/design.md §5. No GPU run of the paper recipe has been timed
 # for this kit yet, so we make no promise about its minutes.
 
 # %%

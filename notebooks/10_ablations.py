@@ -30,7 +30,7 @@
 # show our differences on both the overall and the audio-visual average.
 #
 # Each block has a switch in `SaSRConfig` (`use_slt`, `use_sasr`, `use_spatial`, `use_temporal`)
-# that does what DESIGN.md §3 says: no SLT means $f^s = f^r$ and both modalities get the raw
+# that does what docs/design.md §3.7 says: no SLT means $f^s = f^r$ and both modalities get the raw
 # tokens; no SaSR means $f^g = f^s$ and the tokens are not updated; no SA means exactly uniform
 # weights over the 196 map cells; no TA exactly uniform weights over the $T$ segments. With SLT
 # and SaSR both off, the model is essentially AVST. One more variant swaps the spatial-attention

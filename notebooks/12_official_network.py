@@ -19,7 +19,7 @@
 # The paper's numbers were produced by the authors' released code, not by the compact
 # equations of its section 3. The kit holds both networks behind one switch:
 #
-# * `SaSRConfig(arch="paper")`: `SaSRNet`, the equations as DESIGN.md §3 reads them (every other
+# * `SaSRConfig(arch="paper")`: `SaSRNet`, the equations as docs/design.md §3 reads them (every other
 #   notebook);
 # * `SaSRConfig(arch="official")`: `OfficialSaSRNet` (`sasr_lite/model/official/`), our rewrite of
 #   the released network, block by block. Given the official code's weights
