@@ -28,7 +28,7 @@ def cpu_has_bf16() -> bool:
 
 def resolve_precision(device: torch.device, precision: str = "auto") -> str:
     """``"fp32"`` or ``"bf16"``. ``"auto"`` is bf16 on CUDA and fp32 on a CPU: on this kit's 2-core
-    CPU with AMX, bf16 trained the paper-size step faster but the lesson model no better per second
+    CPU with AMX, bf16 trained the paper-size step faster but the lesson model slower per second
     of training (README, "Speed"), so a CPU gets bf16 only when asked for."""
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
