@@ -128,20 +128,31 @@ NUMBERS: tuple[PaperNumber, ...] = _STATED_NUMBERS + (
 _BY_KEY = {n.key: n for n in NUMBERS}
 
 
+def _lookup(by_key: dict[str, PaperNumber], key: str, kind: str) -> PaperNumber:
+    """``by_key[key]``; KeyError naming ``kind`` and listing the known keys."""
+    try:
+        return by_key[key]
+    except KeyError:
+        raise KeyError(f"no {kind} number {key!r}; known: {', '.join(by_key)}") from None
+
+
+def _table(numbers, inferred: bool) -> pd.DataFrame:
+    """One row per entry, indexed by key: value, unit, what, where, (inferred,) note."""
+    return pd.DataFrame(
+        [dict(key=n.key, value=n.value, unit=n.unit, what=n.what, where=n.where,
+              **({"inferred": n.inferred} if inferred else {}),
+              note=f"= {n.formula}; {n.note}" if n.inferred else n.note) for n in numbers]
+    ).set_index("key")
+
+
 def paper_number(key: str) -> PaperNumber:
     """The entry named ``key``; KeyError lists the known keys."""
-    try:
-        return _BY_KEY[key]
-    except KeyError:
-        raise KeyError(f"no paper number {key!r}; known: {', '.join(_BY_KEY)}") from None
+    return _lookup(_BY_KEY, key, "paper")
 
 
 def paper_table() -> pd.DataFrame:
     """Every entry, indexed by key: value, unit, what, where, inferred, note."""
-    return pd.DataFrame(
-        [dict(key=n.key, value=n.value, unit=n.unit, what=n.what, where=n.where, inferred=n.inferred,
-              note=f"= {n.formula}; {n.note}" if n.inferred else n.note) for n in NUMBERS]
-    ).set_index("key")
+    return _table(NUMBERS, inferred=True)
 
 
 # (table, variant, SaSRConfig switches that are off, key of its gain or None for the baseline row)
@@ -202,13 +213,9 @@ _BENCHMARK_BY_KEY = {n.key: n for n in BENCHMARK_NUMBERS}
 
 def benchmark_number(key: str) -> PaperNumber:
     """The MUSIC-AVQA v2.0 / -R entry named ``key``; KeyError lists the known keys."""
-    try:
-        return _BENCHMARK_BY_KEY[key]
-    except KeyError:
-        raise KeyError(f"no benchmark number {key!r}; known: {', '.join(_BENCHMARK_BY_KEY)}") from None
+    return _lookup(_BENCHMARK_BY_KEY, key, "benchmark")
 
 
 def benchmark_table() -> pd.DataFrame:
     """Every MUSIC-AVQA v2.0 / -R entry, indexed by key: value, unit, what, where, note."""
-    return pd.DataFrame([dict(key=n.key, value=n.value, unit=n.unit, what=n.what, where=n.where, note=n.note)
-                         for n in BENCHMARK_NUMBERS]).set_index("key")
+    return _table(BENCHMARK_NUMBERS, inferred=False)
