@@ -13,7 +13,8 @@ The data (annotations, stores, vocabularies) come from `sasr_lite.data.loading.l
 
 What a run writes to its output folder (rank 0 only): ``checkpoint.pt`` (the last epoch;
 `--resume` continues from it and, on CPU, reaches the same weights as an uninterrupted run),
-``best.pt`` (best validation accuracy), ``metrics.csv`` (one row per epoch), ``config.json``
+``best.pt`` (the weights of the best validation epoch; no optimizer state, so a third of the
+size), ``metrics.csv`` (one row per epoch), ``config.json``
 and TensorBoard events when the `tensorboard` package is installed.
 
 Distributed data parallel: under `torchrun` (WORLD_SIZE > 1) each process trains on its shard
@@ -403,7 +404,8 @@ def _train(data: TrainData, model_config: SaSRConfig, config: TrainConfig, out_d
             save_checkpoint(last_path, epoch=epoch, rng_state=capture_rng_state(), **state)
         if row["val_accuracy"] > best_val:
             best_val = row["val_accuracy"]
-            save_checkpoint(best_path, epoch=epoch, **state)
+            # for evaluation only: resuming reads checkpoint.pt, so Adam's two moments are not kept here
+            save_checkpoint(best_path, epoch=epoch, **(state | {"optimizer": None, "scheduler": None}))
 
     if writer is not None:
         writer.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -32,7 +33,8 @@ def test_a_solution_region_becomes_an_indented_stub_and_bad_markers_are_named():
 @pytest.fixture(scope="module")
 def copies(tmp_path_factory):
     out = tmp_path_factory.mktemp("student")
-    return out, student_copies(NOTEBOOKS, out)
+    yield out, student_copies(NOTEBOOKS, out)
+    shutil.rmtree(out)  # the copies' runs and data: over a GB
 
 
 def test_copies_keep_every_cell_but_the_solutions_and_outputs(copies):

@@ -100,7 +100,11 @@ def test_train_command_writes_metrics_checkpoints_and_config(tiny, tmp_path, cap
     assert ckpt.epoch == 1 and ckpt.release == "synthetic" and ckpt.train_config["epochs"] == 2
     assert ckpt.vocabularies["answer"] == tiny.answer_vocab.tokens
     assert ckpt.model_config.num_answers == len(tiny.answer_vocab)
-    assert (out / "best.pt").is_file() and (out / "config.json").is_file()
+    assert (out / "config.json").is_file()
+    best = load_checkpoint(out / "best.pt")  # the weights of the best epoch, without the optimizer's state
+    best_epoch = int(metrics["val_accuracy"].idxmax())
+    assert best.epoch == best_epoch and best.optimizer_state is None and ckpt.optimizer_state is not None
+    assert (out / "best.pt").stat().st_size < 0.6 * (out / "checkpoint.pt").stat().st_size
 
 
 def test_progress_bar_is_plain_text_and_shows_each_loss_part(tiny, capsys):
