@@ -157,6 +157,34 @@ report.templates.round(1)
 pd.Series(report.attention).to_frame("SaSR-Net (ours)").round(2) if report.attention else "real data: no ground truth"
 
 # %% [markdown]
+# ## What this run measured, on record
+# The headline numbers go to `results/<scale>/09_evaluation.json` beside this notebook
+# (`sasr_lite.results`). README quotes the committed lesson-scale file rather than retyping it,
+# and a test checks that the two agree.
+
+# %%
+from sasr_lite.results import record
+
+low, high = ci.loc[("Overall", "Avg"), ["95% low", "95% high"]]
+measured = {
+    "epochs trained": len(history),
+    "validation accuracy after the last epoch (%)": round(float(history["val_accuracy"].iloc[-1]), 1),
+    "test accuracy (%)": round(float(overall["SaSR-Net (ours)"]), 1),
+    "test accuracy, 95% bootstrap interval (%)": f"[{low:.1f}, {high:.1f}]",
+    "answer prior on test (%)": round(float(overall["answer prior"]), 1),
+    "question-only model on test (%)": round(float(overall["question only"]), 1),
+    "test questions": len(test),
+}
+if report.attention:
+    measured |= {"pointing accuracy (%)": round(report.attention["pointing_accuracy"], 1),
+                 "pointing by chance (%)": round(report.attention["pointing_chance"], 1)}
+print("wrote", record(SIZES.scale, "09_evaluation", measured, note=(
+    f"SaSR-Net at the {SIZES.scale} scale (d_model {SIZES.model.d_model}, seed {SIZES.train.seed}, "
+    f"{SIZES.train.num_threads or 'all'} CPU threads when on a CPU) on the {data.release} benchmark's test split; "
+    "interval: 1,000 bootstrap resamples of the test questions.")))
+pd.Series(measured, name="measured").to_frame()
+
+# %% [markdown]
 # ## Failures
 # A sample of wrong answers, to read like a learner would:
 

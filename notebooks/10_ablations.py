@@ -182,10 +182,30 @@ def deltas(name: str) -> dict:
             "paper (implied)": f"{paper_delta[name]:+.2f}" if name in paper_delta else "-"}
 
 
-if SIZES.smoke:
+differences = None if SIZES.smoke else pd.DataFrame({name: deltas(name) for name in VARIANTS if name != "full model"}).T
+if differences is None:
     print("smoke run: no differences (see above)")
 else:
-    display(pd.DataFrame({name: deltas(name) for name in VARIANTS if name != "full model"}).T)
+    display(differences)
+
+# %% [markdown]
+# The numbers go on record in `results/<scale>/10_ablations.json` (`sasr_lite.results`), the
+# file README quotes:
+
+# %%
+from sasr_lite.results import record
+
+full = results.loc[results["variant"] == "full model", "overall"]
+measured = {"seeds per variant": len(SIZES.ablation_seeds), "epochs per run": ablation.epochs,
+            "answer prior on test (%)": round(prior, 1),
+            "full model, overall test accuracy (%)": f"{full.mean():.2f}" + (f" ± {full.std():.2f}" if len(full) > 1 else "")}
+if differences is not None:
+    measured |= {f"{name}: overall minus full model [95% CI]": row["overall: delta [95% CI]"]
+                 for name, row in differences.iterrows()}
+print("wrote", record(SIZES.scale, "10_ablations", measured, note=(
+    f"each variant trained {ablation.epochs} epochs per seed on the {data.release} benchmark ({SIZES.scale} scale), "
+    "accuracy on its test split; differences: paired bootstrap over test questions (1,000 resamples), each "
+    "question scored as the share of seeds that answered it right. Every run stops after that fixed number of epochs.")))
 
 # %%
 fig, ax = plt.subplots(figsize=(9, 3))

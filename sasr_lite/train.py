@@ -47,9 +47,9 @@ from sasr_lite.data.dataset import BatchLoader
 from sasr_lite.data.files import write_json_atomic, write_text_atomic
 from sasr_lite.data.loading import TrainData, load_data
 from sasr_lite.device import autocast, keep_freed_memory, maps_dtype, pick_device
-from sasr_lite.losses import sasr_losses
 from sasr_lite.model import build_model
 from sasr_lite.outputs import claim, folder_lock, read_marker, record_outputs
+from sasr_lite.step import train_step
 
 LOSS_PARTS = ("total", "avqa", "source", "reg", "match")
 CHECK_EVERY = 10  # steps between the loop's host reads (progress bar, finite-loss check)
@@ -165,17 +165,6 @@ def build_optimizer(model: torch.nn.Module, lr: float, weight_decay: float = 0.0
     """The paper's Adam, as one fused kernel over all parameters (CPU and CUDA): the same update as
     the per-tensor loop, which on a CPU spent about a sixth of the paper-size step in small ops."""
     return torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay, fused=True)
-
-
-def _forward_losses(model, batch, model_config: SaSRConfig, negatives: bool, device: torch.device,
-                    precision: str = "auto"):
-    with autocast(device, precision):
-        output = model(batch["audio"], batch["visual"], batch["visual_maps"], batch["question"],
-                       batch["visual_maps_neg"] if negatives else None, batch["video_of"],
-                       batch["visual_neg"] if negatives else None, batch["question_len"],
-                       batch.get("choices"), batch.get("choice_len"))
-        losses = sasr_losses(output, batch["answer"], batch["sources"], model_config)
-    return output, losses
 
 
 @torch.no_grad()
@@ -424,9 +413,8 @@ def _train(data: TrainData, model_config: SaSRConfig, config: TrainConfig, out_d
 
 def _train_epoch(model, batches, num_batches, optimizer, model_config, config, device, epoch, ddp, name,
                  validate=None) -> dict:
-    """One pass over this rank's batches, then ``validate()`` if given (its accuracy joins the bar);
+    """`train_step` over this rank's batches, then ``validate()`` if given (its accuracy joins the bar);
     returns the epoch's metrics row (losses and train accuracy are means over samples)."""
-    model.train()
     batches.set_epoch(epoch)
     sums = torch.zeros(len(LOSS_PARTS) + 1, dtype=torch.float64, device=device)  # losses..., correct
     seen = 0
@@ -437,10 +425,7 @@ def _train_epoch(model, batches, num_batches, optimizer, model_config, config, d
     for step, batch in enumerate(batches):
         if step >= num_batches:
             break
-        output, losses = _forward_losses(model, batch, model_config, config.negatives, device, config.precision)
-        optimizer.zero_grad(set_to_none=True)
-        losses["total"].backward()
-        optimizer.step()
+        output, losses = train_step(model, batch, optimizer, model_config, config.negatives, config.precision)
         B = len(batch["answer"])
         seen += B
         # kept on the device: no host sync per step; read once every few steps for the bar
