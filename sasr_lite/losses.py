@@ -19,11 +19,12 @@ def sasr_losses(
     row per video row of the forward pass; V = B without ``video_of``)
     -> dict of scalar tensors "avqa", "source", "reg", "match", "total".
 
-    For ``config.arch == "official"`` these are the official training script's terms under our
-    names (``loss = loss_qa + 0.5 loss_match + 0.5 loss_semantic + 0.5 loss_cor``): avqa is its
-    loss_qa, source its loss_semantic (BCE of the audio plus the visual presence), reg its
-    loss_cor, and match its loss_match, one CE over the positive and negative rows together,
-    i.e. half our L_match. The weights are SaSRConfig's lambdas, 0.5 each, as there."""
+    For the official network these are its training script's terms under our names (``loss =
+    loss_qa + 0.5 loss_match + 0.5 loss_semantic + 0.5 loss_cor``): avqa is its loss_qa, source its
+    loss_semantic (BCE of the audio plus the visual presence), reg its loss_cor, and match its
+    loss_match, one CE over the positive and negative rows together, i.e. half our L_match (the
+    network says so in ``output.match_weight``). The weights are SaSRConfig's lambdas, 0.5 each, as
+    there."""
     B, A = output.answer_logits.shape
     V, C = output.presence_a.shape
     check_shape("answer", answer, ("B",), {"B": B})
@@ -65,8 +66,7 @@ def sasr_losses(
                             reduction="none").float().mean(-1).mul(per_video).sum()
             for logits, target in ((output.match_logits, 1), (output.match_logits_neg, 0))
         )
-        if config.arch == "official":
-            match = match / 2  # the official script takes one CE over the positive and negative rows together
+        match = match * output.match_weight  # 1, or 1/2 for the official network's single CE
 
     # (3.6) L = L_avqa + lambda_1 L_source + lambda_2 L_reg + lambda_3 L_match
     total = avqa + config.lambda_source * source + config.lambda_reg * reg + config.lambda_match * match

@@ -334,13 +334,11 @@ def _train(data: TrainData, model_config: SaSRConfig, config: TrainConfig, out_d
 
     bare = model
     if ddp.world > 1:
-        # a switched-off block keeps its parameters (so state dicts load across switches) but gives
-        # them no gradient, as do the official network's unused layers; DDP must then look for
-        # them each step instead of waiting for them
-        unused = model_config.arch == "official" or not all(
-            (model_config.use_slt, model_config.use_sasr, model_config.use_spatial, model_config.use_temporal))
+        # parameters without a gradient (a switched-off block's, the official network's held layers)
+        # make DDP look for them each step instead of waiting for them
         model = torch.nn.parallel.DistributedDataParallel(
-            model, device_ids=[device.index] if device.type == "cuda" else None, find_unused_parameters=unused)
+            model, device_ids=[device.index] if device.type == "cuda" else None,
+            find_unused_parameters=bare.has_unused_parameters)
 
     maps = maps_dtype(device, config.precision)
     train_loader = BatchLoader(data.dataset("train", seed=config.seed), config.batch_size, shuffle=True,

@@ -249,3 +249,21 @@ def test_build_model_gives_the_official_network_with_the_papers_count():
     model = build_model(SaSRConfig(arch="official"))
     assert isinstance(model, OfficialSaSRNet)
     assert sum(p.numel() for p in model.parameters()) == 65_117_283
+
+
+def test_the_official_match_loss_is_one_cross_entropy_over_both_rows():
+    """The official script's loss_match: one CE over the positive and negative rows stacked, i.e.
+    half the kit's L_match (which sums the two CEs); the network says so, not the loss code."""
+    import torch.nn.functional as F
+
+    from sasr_lite.losses import sasr_losses
+
+    torch.manual_seed(0)
+    net = OfficialSaSRNet(TINY, with_resnet=False).eval()
+    out = net(**make_inputs(TINY, V=3, P=4))
+    sources = torch.randint(0, 2, (3, TINY.num_tokens)).float()
+    losses = sasr_losses(out, torch.zeros(3, dtype=torch.long), sources, TINY)
+    logits = torch.cat([out.match_logits, out.match_logits_neg]).reshape(-1, 2)
+    targets = torch.cat([torch.ones(out.match_logits.shape[:2]), torch.zeros(out.match_logits.shape[:2])]).long()
+    torch.testing.assert_close(losses["match"], F.cross_entropy(logits, targets.reshape(-1)))
+    assert net.has_unused_parameters

@@ -46,6 +46,7 @@ class SaSROutput:
     tokens_v: torch.Tensor | None = None
     q: torch.Tensor | None = None  # [B, D] question vector
     video_of: torch.Tensor | None = None  # [B] video row of each question (None: row b)
+    match_weight: float = 1.0  # the network's own factor on L_match (the official one halves it)
 
     def maps(self) -> dict[str, torch.Tensor]:
         """Every attention map that was computed, by field name (for probing notebooks)."""
@@ -82,6 +83,12 @@ class SaSRNet(nn.Module):
         self.match_head = MatchHead(D)
         self.temporal = TemporalAttention(enabled=config.use_temporal)
         self.answer_head = build_answer_head(config, config.dropout)
+
+    @property
+    def has_unused_parameters(self) -> bool:
+        """True when a switched-off block keeps parameters that get no gradient (DDP must look for them)."""
+        c = self.config
+        return not all((c.use_slt, c.use_sasr, c.use_spatial, c.use_temporal))
 
     def forward(
         self,

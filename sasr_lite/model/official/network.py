@@ -90,6 +90,9 @@ class OfficialSaSRNet(nn.Module):
         # (3.6) official fc_fusion, fc_ans; its dropout (0.5) is defined but never applied
         self.answer_head = build_answer_head(config, dropout=0.0)
 
+    # the held ResNet and norm3 never get a gradient, so DDP must look for unused parameters
+    has_unused_parameters = True
+
     def forward(
         self,
         audio: torch.Tensor,
@@ -173,6 +176,7 @@ class OfficialSaSRNet(nn.Module):
             tokens_a=video["tokens_a"],
             tokens_v=video["tokens_v"],
             q=q,
+            match_weight=0.5,  # its one CE over the positive and negative rows together: half our L_match
             video_of=video_of,
         )
 
