@@ -33,7 +33,7 @@ from typing import Any, Callable
 import pandas as pd
 import torch
 
-from sasr_lite.data.files import write_json_atomic
+from sasr_lite.data.files import disk_size, write_json_atomic
 from sasr_lite.outputs import writing
 
 NOTEBOOK = "05_spatial_attention"
@@ -78,8 +78,7 @@ def synth(out: Path, size: str) -> dict[str, Any]:
     from sasr_lite.synth.generate import generate
 
     folder = generate(out / "synth", size=size, seed=0)
-    return {"folder": str(folder), "size": size,
-            "gigabytes": round(sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 1e9, 2)}
+    return {"folder": str(folder), "size": size, "gigabytes": round(disk_size(folder) / 1e9, 2)}
 
 
 def train(out: Path, device: torch.device, epochs: int, nproc: int, tiny: bool) -> dict[str, Any]:
