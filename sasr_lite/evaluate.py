@@ -36,7 +36,7 @@ from sasr_lite.data.music_avqa import BENCHMARK as MUSIC_AVQA
 from sasr_lite.data.taxonomy import TEMPLATES
 from sasr_lite.device import autocast
 from sasr_lite.paper import paper_number
-from sasr_lite.train import NonFiniteError
+from sasr_lite.errors import NonFiniteError
 
 def columns_of(benchmark: Benchmark) -> pd.MultiIndex:
     """A benchmark's results-table columns (`Benchmark.table_columns`) as a (group, type) MultiIndex."""
