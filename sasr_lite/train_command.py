@@ -91,7 +91,8 @@ def _preset_name(argv: list[str]) -> str | None:
     names = [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--preset"]
     names += [a.split("=", 1)[1] for a in argv if a.startswith("--preset=")] + ["test"] * ("--tiny" in argv)
     if len(set(names)) > 1:
-        raise ValueError(f"--preset: one preset at a time, got {', '.join(dict.fromkeys(names))} (--tiny is --preset test)")
+        raise ValueError(f"--preset: one preset at a time, got {', '.join(dict.fromkeys(names))} "
+                         "(--tiny is --preset test)")
     return names[0] if names else None
 
 
@@ -146,7 +147,8 @@ def parse(argv: list[str], prog: str = "sasr-lite train", description: str | Non
         args = parser.parse_args(argv)
         args.pop("config")  # the files' values are already merged in
         model = args.pop("model")
-        model_config = SaSRConfig(**model.as_dict())
+        # a --model FILE leaves its path under __path__ beside the fields
+        model_config = SaSRConfig(**{k: v for k, v in model.as_dict().items() if k != "__path__"})
         config = TrainConfig(**{f.name: args.pop(f.name) for f in fields(TrainConfig)})
     except ArgumentError as err:
         where = f" (flags and config file {', '.join(files)})" if files else ""
@@ -162,10 +164,10 @@ def _model_fields_given(argv: list[str], files: list[str]) -> set[str]:
     given = {a[len("--model."):].split("=", 1)[0] for a in argv if a.startswith("--model.")}
     for f in files:
         given |= set(read_config_file(f).get("model") or {})
-    for i, a in enumerate(argv):
-        path = a[len("--model="):] if a.startswith("--model=") else argv[i + 1] if a == "--model" and i + 1 < len(argv) else None
-        if path is not None:
-            given |= set(read_config_file(path))
+    # what is left of --model after _model_pairs is a model config file
+    paths = [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--model"]
+    for path in paths + [a[len("--model="):] for a in argv if a.startswith("--model=")]:
+        given |= set(read_config_file(path))
     return given
 
 

@@ -25,7 +25,8 @@ def test_print_config_shows_the_lesson_sizes(capsys):
     model, train = printed["model"], printed["train"]
     # the lesson scale as the README and the committed notebooks state it: D = 128, the demo's schedule
     assert (model["d_model"], model["word_dim"], model["arch"]) == (128, 128, "paper")
-    assert (train["epochs"], train["batch_size"], train["lr"], train["group"], train["num_threads"]) == (9, 32, 5e-4, 8, 2)
+    schedule = (train["epochs"], train["batch_size"], train["lr"], train["group"], train["num_threads"])
+    assert schedule == (9, 32, 5e-4, 8, 2)
     assert printed == {"model": PRESETS["lesson"].model.to_dict(), "train": PRESETS["lesson"].train.to_dict()}
 
 
@@ -56,7 +57,7 @@ def test_flags_and_config_files_override_a_preset(tmp_path, capsys):
 def test_a_bad_preset_is_named(capsys):
     with pytest.raises(ValueError, match=r"no preset 'huge'; choose one of test, lesson, paper"):
         parse(["data", "--preset", "huge"])
-    with pytest.raises(ValueError, match=r"--preset: one preset at a time, got lesson, test \(--tiny is --preset test\)"):
+    with pytest.raises(ValueError, match=r"one preset at a time, got lesson, test \(--tiny is --preset test\)"):
         parse(["data", "--preset=lesson", "--tiny"])
 
 
@@ -73,8 +74,14 @@ def test_a_data_sized_field_set_to_another_value_is_refused_by_name(tiny, tmp_pa
     message = str(err.value)
     assert (f"model.question_vocab_size 7: {tiny.root} holds MUSIC-AVQA, whose train questions have a vocabulary of "
             f"{len(tiny.question_vocab)}; leave the setting out (train takes it from the data)") in message
-    assert f"model.num_answers {answers + 3}: {tiny.root} holds MUSIC-AVQA, whose train split has {answers} answers" in message
+    assert (f"model.num_answers {answers + 3}: {tiny.root} holds MUSIC-AVQA, whose train split has {answers} "
+            "answers") in message
     assert "question_len" not in message  # 14 is the data's own length: no conflict
+    model_file = tmp_path / "sizes.yaml"  # a --model FILE holds the model's fields at its top level
+    model_file.write_text("question_len: 9\n")
+    with pytest.raises(ValueError, match=rf"model.question_len 9: .* whose questions are padded to "
+                                         rf"{tiny.benchmark.question_len} words; leave the setting out"):
+        run(parse([str(tiny.root), "--out", str(out), "--preset", "test", "--model", str(model_file)]))
     assert not out.exists()
 
 
