@@ -111,8 +111,9 @@ Markdown(f"```python\n{inspect.getsource(train_step)}```")
 import torch
 
 from sasr_lite.data.dataset import BatchLoader
+from sasr_lite.data.loading import sized_for
 from sasr_lite.model import build_model
-from sasr_lite.train import build_optimizer, seed_everything, sized_for
+from sasr_lite.train import build_optimizer, seed_everything
 
 seed_everything(0)
 model_config = sized_for(SIZES.model, data)  # vocabulary and answer sizes from the train split

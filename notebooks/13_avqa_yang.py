@@ -105,7 +105,7 @@ print("right answer at position:", summary["answer_positions"], "| relations:", 
 # NBVAL_CHECK_OUTPUT
 from sasr_lite.data.dataset import BatchLoader
 from sasr_lite.model import build_model
-from sasr_lite.train import sized_for
+from sasr_lite.data.loading import sized_for
 
 torch.manual_seed(0)
 tiny = build_model(sized_for(SIZES.model, data)).eval()  # the data set the head, vocabulary and answer sizes

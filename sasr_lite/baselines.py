@@ -22,10 +22,9 @@ from torch import nn
 from sasr_lite.data.annotations import QARecord
 from sasr_lite.data.datasets import benchmark_of
 from sasr_lite.data.vocab import Vocabulary, build_vocabularies
-from sasr_lite.device import pick_device
+from sasr_lite.device import cpu_threads, pick_device
 from sasr_lite.model.answer import candidate_logits, encode_candidates
 from sasr_lite.model.encoders import QuestionEncoder
-from sasr_lite.train import cpu_threads
 
 
 class AnswerPrior:

@@ -46,10 +46,10 @@ from sasr_lite.data.annotations import parse_record
 from sasr_lite.data.dataset import AVQADataset, BatchLoader
 from sasr_lite.data.store import FeatureStore, StoreWriter
 from sasr_lite.data.vocab import build_vocabularies
-from sasr_lite.device import autocast, cpu_has_bf16, keep_freed_memory, maps_dtype, pick_device
+from sasr_lite.device import autocast, cpu_has_bf16, cpu_threads, keep_freed_memory, maps_dtype, pick_device
 from sasr_lite.losses import sasr_losses
 from sasr_lite.model import build_model
-from sasr_lite.train import build_optimizer, cpu_threads
+from sasr_lite.train import build_optimizer
 
 T, P, AUDIO_DIM, VISUAL_DIM, L = 10, 196, 128, 512, 14
 NOISY = 1.25  # rounds of one row further apart than this (max / min) make it noisy

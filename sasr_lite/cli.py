@@ -23,7 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "render": ("sasr_lite.synth.media", "render synthetic scenes to MP4/WAV media"),
     "extract": ("sasr_lite.features.extract", "extract VGGish and ResNet-18 features from videos"),
     "train": ("sasr_lite.train_command", "train SaSR-Net"),
-    "eval": ("sasr_lite.evaluate", "evaluate a checkpoint in the paper's Table 1 layout"),
+    "eval": ("sasr_lite.evaluate.cli", "evaluate a checkpoint in the paper's Table 1 layout"),
     "compare": ("sasr_lite.compare", "two evaluated runs: per-type differences with paired bootstrap intervals"),
     "demo": ("sasr_lite.demo", "end-to-end demo on the synthetic benchmark"),
     "bench": ("sasr_lite.bench", "samples/s of the model and the data path"),

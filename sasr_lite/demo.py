@@ -12,13 +12,12 @@
 5. Write ``runs/demo/``: report.md, metrics.csv, table.csv, templates.csv, results.json and
    PNG figures (training curves, accuracy per type, spatial and temporal attention).
 
-To finish in minutes on two CPU cores the demo uses a reduced model width (DEMO_MODEL:
-d_model = word_dim = 128 instead of 512; every block and loss is the paper's) and a short,
-faster schedule (DEMO_TRAIN) instead of the paper's 80 epochs at lr 1e-4, whose batches keep up
-to 8 questions of a video together so the video path runs once for them. At the test scale
-(SASR_LITE_SCALE=test, as `make test` sets) it runs on the tiny benchmark with the tiny model (a
-smoke test). The notebooks' lesson scale uses the same benchmark and model width (LESSON_TRAIN,
-LESSON_ABLATION).
+To finish in minutes on two CPU cores the demo uses the lesson preset (`sasr_lite.presets`): a
+reduced model width (d_model = word_dim = 128 instead of 512; every block and loss is the
+paper's) and a short, faster schedule instead of the paper's 80 epochs at lr 1e-4, whose batches
+keep up to 8 questions of a video together so the video path runs once for them. At the test scale
+(SASR_LITE_SCALE=test, as `make test` sets) it runs the test preset: the tiny benchmark with the
+tiny model (a smoke test).
 """
 
 from __future__ import annotations
@@ -40,31 +39,9 @@ from sasr_lite.data.taxonomy import INSTRUMENTS
 from sasr_lite.scale import resolve_scale
 from sasr_lite.data.loading import TrainData, load_data
 from sasr_lite.outputs import claim, folder_lock, record_outputs, remove_own, writing
+from sasr_lite.presets import preset
 from sasr_lite.train import train
 
-DEMO_MODEL = SaSRConfig(d_model=128, word_dim=128)
-# group=8: batches of 32 questions about ~4-6 videos, so the video path runs ~6x less often
-DEMO_TRAIN = TrainConfig(epochs=9, batch_size=32, lr=5e-4, step_size=16, gamma=0.3, group=8, tensorboard=False)
-# The notebooks' lesson scale (notebook_utils.sizes). The lesson model is the demo's SaSR-Net, seed 0,
-# on two threads: about 1.4x one thread on an idle 2-core CPU, and bit for bit the same from run to
-# run at that fixed count (the video rows are gathered with index_select, whose backward sums in a
-# fixed order). One and two threads give different last bits, and so do two CPU models. On a busy
-# machine two threads can be many times slower than one (each waits for the other at every
-# parallel region), which is why runs trained side by side (notebook 10, the demo) use one each.
-# Each of notebook 10's 18 ablation runs (two at a time, one per core) gets a third of its epochs,
-# without per-epoch validation: enough to move well above the answer prior, not enough to converge.
-LESSON_TRAIN = DEMO_TRAIN.replace(num_threads=2)
-LESSON_ABLATION = DEMO_TRAIN.replace(epochs=3, eval_every=0, progress=False)
-# notebook 10's experiments on the lesson benchmark: each run trains until its best validation accuracy
-# gains less than 0.5 points over two epochs (TrainConfig.converge_gain), judged from the lesson
-# model's 9 epochs on (before that these runs sit on plateaus of 2-3 epochs and then climb again),
-# at most 20 epochs
-LESSON_EXPERIMENT = DEMO_TRAIN.replace(epochs=20, converge_gain=0.5, converge_min_epochs=9, progress=False,
-                                       verbose=False)
-# notebook 13: the lesson model's width and schedule on the synthetic AVQA-Yang (small)
-LESSON_MULTIPLE_CHOICE = LESSON_TRAIN
-SMOKE_MODEL = SaSRConfig.tiny()
-SMOKE_TRAIN = TrainConfig(epochs=2, batch_size=16, lr=3e-3, step_size=100, max_batches=4, tensorboard=False)
 ABLATION = "SaSR-Net w/o SLT & SaSR"
 
 
@@ -177,7 +154,8 @@ def run_demo(data_dir: Path, out: Path, seed: int = 0, epochs: int | None = None
     ``data_dir`` follow the output rule (`sasr_lite.outputs`): the demo's own earlier output is
     replaced, anything else refused unless ``overwrite`` (which moves it aside)."""
     smoke = resolve_scale() == "test" if smoke is None else smoke
-    model_config, config = (SMOKE_MODEL, SMOKE_TRAIN) if smoke else (DEMO_MODEL, DEMO_TRAIN)
+    scale = preset("test" if smoke else "lesson")
+    model_config, config = scale.model, scale.demo
     # one thread per process: the two models train side by side, one per core (on a busy
     # machine two threads per process were up to 6x slower than one, from OpenMP contention)
     config = config.replace(seed=seed, epochs=config.epochs if epochs is None else epochs, num_threads=1,
@@ -191,7 +169,7 @@ def _run_demo(data_dir: Path, out: Path, seed: int, smoke: bool, model_config: S
     from sasr_lite.evaluate import accuracy_table, attention_table, format_table, markdown_table
 
     start = time.perf_counter()
-    ensure_benchmark(data_dir, "tiny" if smoke else "small", seed=0, overwrite=overwrite)
+    ensure_benchmark(data_dir, preset("test" if smoke else "lesson").synth_size, seed=0, overwrite=overwrite)
     instruments = read_json(data_dir / "synth.json", "synth.json")["instruments"]
     data = load_data(data_dir, splits=("train", "val", "test"))
     counts = {s: len(r) for s, r in data.records.items()}
@@ -313,13 +291,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=Path("runs/demo"), help="output folder (default runs/demo)")
     parser.add_argument("--seed", type=int, default=0, help="training seed (the benchmark is always seed 0)")
     parser.add_argument("--epochs", type=at_least(1), default=None,
-                        help=f"override the demo's {DEMO_TRAIN.epochs} epochs")
+                        help=f"override the demo's {preset('lesson').demo.epochs} epochs")
     parser.add_argument("--overwrite", action="store_true",
                         help="OUT (or a stale --data) holds files the demo did not write: move it aside to NAME.old-N")
 
 
 def run(args: argparse.Namespace) -> int:
     smoke = resolve_scale() == "test"
-    data_dir = args.data or Path("data/synth_tiny" if smoke else "data/synth_small")
+    data_dir = args.data or Path(f"data/synth_{preset('test' if smoke else 'lesson').synth_size}")
     run_demo(data_dir, args.out, seed=args.seed, epochs=args.epochs, smoke=smoke, overwrite=args.overwrite)
     return 0

@@ -30,7 +30,8 @@ from torch import nn
 from sasr_lite.data.taxonomy import PLACEHOLDER_VALUES, SUBTYPES, TEMPLATES
 from sasr_lite.synth.cues import KNOBS, Cues, resolve_cues
 from sasr_lite.synth.features import FeatureRenderer, one_thread
-from sasr_lite.synth.generate import FEATURE_STREAM, SPLITS, make_questions, preset_cues
+from sasr_lite.synth.generate import FEATURE_STREAM, make_questions, preset_cues
+from sasr_lite.synth.presets import SPLITS
 from sasr_lite.synth.scenes import kept_segments
 
 VIEWS = ("question", "segments", "average")

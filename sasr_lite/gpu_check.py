@@ -14,8 +14,9 @@ On a CUDA machine, in about 8 minutes (each step's seconds are in the report):
 
 The report is ``runs/gpu-check/report.json``: one entry per step with ``ok``, ``seconds`` and
 its numbers or its error. Exit status 0 when every step passed, 1 otherwise, and 2 without CUDA
-(nothing is run). ``--device cpu --tiny`` runs the same steps at toy sizes on the CPU: that is
-how the test suite checks this script; its numbers say nothing about a GPU.
+(nothing is run). Each step runs at the ``paper`` preset (`sasr_lite.presets`); ``--device cpu
+--tiny`` runs the same steps at the ``test`` preset's sizes on the CPU: that is how the test suite
+checks this script; its numbers say nothing about a GPU.
 """
 
 from __future__ import annotations
@@ -33,11 +34,17 @@ from typing import Any, Callable
 import pandas as pd
 import torch
 
-from sasr_lite.data.files import write_json_atomic
+from sasr_lite.data.files import disk_size, write_json_atomic
 from sasr_lite.outputs import writing
+from sasr_lite.presets import Preset, preset
 
 NOTEBOOK = "05_spatial_attention"
 NO_CUDA_EXIT = 2
+
+
+def scale(tiny: bool) -> Preset:
+    """The preset each step runs at: ``paper``, or ``test`` with ``--tiny``."""
+    return preset("test" if tiny else "paper")
 
 
 def environment(device: torch.device) -> dict[str, Any]:
@@ -51,12 +58,11 @@ def environment(device: torch.device) -> dict[str, Any]:
 def bench(device: torch.device, tiny: bool) -> dict[str, Any]:
     """`sasr-lite bench` at the paper's size: both networks alternating, their same-run ratios."""
     from sasr_lite.bench import benchmark, speed_ratios
-    from sasr_lite.config import SaSRConfig
 
     precision = "bf16" if device.type == "cuda" else "fp32"
     if tiny:
         table = benchmark(device, batch_sizes=(4,), steps=1, data_batches=2, num_videos=8, archs=("paper",),
-                          rounds=1, config=SaSRConfig.tiny(), precisions=(precision,), peak_size=256)
+                          rounds=1, config=scale(tiny).model, precisions=(precision,), peak_size=256)
         ratios = None
     else:
         table = benchmark(device, batch_sizes=(16, 64), steps=20, data_batches=40, num_videos=300,
@@ -67,7 +73,7 @@ def bench(device: torch.device, tiny: bool) -> dict[str, Any]:
 
 
 def data_path(device: torch.device, tiny: bool) -> dict[str, Any]:
-    from sasr_lite.data.benchmark import benchmark_data_path
+    from sasr_lite.data.loader_speed import benchmark_data_path
 
     result = benchmark_data_path(num_videos=24 if tiny else 300, batch_size=4 if tiny else 16,
                                  num_batches=3 if tiny else 40, device=device, resident=True)
@@ -78,8 +84,7 @@ def synth(out: Path, size: str) -> dict[str, Any]:
     from sasr_lite.synth.generate import generate
 
     folder = generate(out / "synth", size=size, seed=0)
-    return {"folder": str(folder), "size": size,
-            "gigabytes": round(sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 1e9, 2)}
+    return {"folder": str(folder), "size": size, "gigabytes": round(disk_size(folder) / 1e9, 2)}
 
 
 def train(out: Path, device: torch.device, epochs: int, nproc: int, tiny: bool) -> dict[str, Any]:
@@ -89,7 +94,8 @@ def train(out: Path, device: torch.device, epochs: int, nproc: int, tiny: bool) 
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
                "-m", "sasr_lite.train", str(out / "synth"), "--out", str(run), "--epochs", str(epochs),
                "--device", device.type, "--progress", "false", "--tensorboard", "false"]
-    command += ["--tiny", "--max_batches", "2", "--num_threads", "1"] if tiny else ["--resident", "true"]
+    command += ["--preset", scale(tiny).scale]
+    command += ["--max_batches", "2", "--num_threads", "1"] if tiny else ["--resident", "true"]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"torchrun exited {done.returncode}: {done.stderr.strip()[-1500:]}")
@@ -129,7 +135,7 @@ def run_checks(out: Path, device: torch.device, size: str, epochs: int, nproc: i
         ("data_path", lambda: data_path(device, tiny)),
         ("synth", lambda: synth(out, size)),
         ("train", lambda: train(out, device, epochs, nproc, tiny)),
-        ("notebook", lambda: notebook(out, "test" if tiny else "paper", timeout)),
+        ("notebook", lambda: notebook(out, scale(tiny).scale, timeout)),
     ]
     report: dict[str, Any] = {"device": str(device), "tiny": tiny, "steps": {}}
     start = time.perf_counter()
@@ -155,7 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make gpu-check", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("runs/gpu-check"), help="report folder (default runs/gpu-check)")
     parser.add_argument("--device", default="cuda", help="cuda (default); cpu runs the steps without a GPU claim")
-    parser.add_argument("--size", default="full", help="synthetic benchmark size for the training step (default full)")
+    parser.add_argument("--size", default=scale(False).synth_size,
+                        help=f"synthetic benchmark size for the training step (default {scale(False).synth_size})")
     parser.add_argument("--epochs", type=int, default=2, help="training epochs (default 2)")
     parser.add_argument("--nproc", type=int, default=None, help="training processes (default: one per visible GPU)")
     parser.add_argument("--tiny", action="store_true", help="toy sizes (with --device cpu: what the tests run)")
@@ -171,7 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     nproc = args.nproc or (torch.cuda.device_count() if device.type == "cuda" else 1)
     try:  # the output rule (sasr_lite.outputs): an earlier check's own report is replaced, nothing else
         with writing(args.out, "gpu-check", overwrite=args.overwrite):
-            report = run_checks(args.out, device, "tiny" if args.tiny else args.size, args.epochs, nproc, args.tiny)
+            report = run_checks(args.out, device, scale(True).synth_size if args.tiny else args.size, args.epochs,
+                                nproc, args.tiny)
     except FileExistsError as err:
         print(f"gpu-check: error: {err}", file=sys.stderr)
         return 1

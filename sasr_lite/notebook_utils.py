@@ -3,7 +3,7 @@
 - `cmp(name, derived, package)`: a notebook re-derives a block in a few lines of tensor code and
   checks the package gives the same numbers. The printed line is stable across machines (it names
   the tolerance, not the float difference), so the cell can carry ``# NBVAL_CHECK_OUTPUT``.
-- `sizes(scale)`: every size a notebook picks at the test, lesson or paper scale (`sasr_lite.scale`).
+- `sizes(scale)`: every size a notebook picks at the test, lesson or paper scale (`sasr_lite.presets`).
 - `notebook_data(sizes, DATA)`: the DATA parameter, else ``$SASR_LITE_DATA`` (prepared MUSIC-AVQA),
   else ``notebooks/data/synth-<size>``, generated once (and again when the generator's code changes).
 - `lesson_model(sizes, data)`: the one trained model every notebook shows (``runs/<scale>/sasr``),
@@ -23,6 +23,7 @@ import torch
 
 from sasr_lite.config import SaSRConfig, TrainConfig
 from sasr_lite.device import pick_device
+from sasr_lite.presets import Preset, preset
 from sasr_lite.scale import resolve_scale
 
 DATA_ENV = "SASR_LITE_DATA"  # a prepared MUSIC-AVQA folder for notebooks 08-11 instead of the synthetic benchmark
@@ -50,73 +51,13 @@ def cmp(name: str, derived, package, atol: float = 1e-5, rtol: float = 1e-4) -> 
     print(f"ok  {name:<28} shape {list(a.shape)}  allclose(atol={atol:g})")
 
 
-# --- sizes: one set per scale (sasr_lite.scale) -----------------------------------------------------
-@dataclass(frozen=True)
-class NotebookSizes:
-    """Every size a notebook picks at one scale, in one place."""
-
-    scale: str  # "test", "lesson" or "paper"
-    synth_size: str  # synthetic benchmark: "tiny" (60 videos), "small" (1,000) or "full" (MUSIC-AVQA's scale)
-    model: SaSRConfig  # vocabulary and answer sizes are replaced by the train split's
-    train: TrainConfig  # the lesson model: trained by 08 (or the first notebook that needs it), reused by all
-    ablation: TrainConfig  # each variant x seed of notebook 10
-    ablation_seeds: tuple[int, ...]
-    baseline_epochs: int  # the question-only baseline of notebook 09
-    official: SaSRConfig  # notebook 12's port of the official network (D = 512: its grounding needs the map width)
-    comparison: TrainConfig  # the schedule both networks get in notebook 12, with the ablation seeds
-    avqa_size: str  # notebook 13's synthetic AVQA-Yang: "tiny", "small" or "full" (AVQA-Yang's scale)
-    multiple_choice: TrainConfig  # notebook 13's SaSR-Net with the multiple-choice head
-    ablation_size: str  # notebook 10's benchmark, drawn with the "lesson" cues (synth/cues.py)
-    experiment: TrainConfig  # notebook 10's runs: each until converged (TrainConfig.converge_gain)
-
-    @property
-    def runs(self) -> Path:
-        """Where this scale's checkpoints go: ``runs/test``, ``runs/lesson`` or ``runs/paper`` (under notebooks/)."""
-        return Path("runs") / self.scale
-
-    @property
-    def smoke(self) -> bool:
-        """True at the test scale, whose trained numbers mean nothing (notebooks say so instead of reading them)."""
-        return self.scale == "test"
+def sizes(scale: str | None = None) -> Preset:
+    """The preset (`sasr_lite.presets`) of ``scale``, resolved by `sasr_lite.scale.resolve_scale`
+    (None reads $SASR_LITE_SCALE): every size a notebook picks."""
+    return preset(resolve_scale(scale))
 
 
-def sizes(scale: str | None = None) -> NotebookSizes:
-    """The sizes of ``scale`` (resolved by `sasr_lite.scale.resolve_scale`: None reads $SASR_LITE_SCALE).
-
-    - test: a tiny model trained for seconds on 60 synthetic videos, a smoke run for `make test`.
-    - lesson: the demo's benchmark and model width, and a CPU schedule of a few minutes (LESSON_TRAIN).
-    - paper: the paper's sizes and recipe (section 4.1) on the full-scale synthetic benchmark (GPU).
-    """
-    from sasr_lite.demo import DEMO_MODEL, LESSON_ABLATION, LESSON_EXPERIMENT, LESSON_MULTIPLE_CHOICE, LESSON_TRAIN
-
-    scale = resolve_scale(scale)
-    if scale == "test":
-        # seconds of training need a larger learning rate than the paper's 1e-4 to move at all;
-        # one thread: a tiny model gains nothing from two, and loses a lot on a busy machine
-        train = TrainConfig(epochs=5, lr=3e-3, step_size=4, gamma=0.3, progress=True, tensorboard=False,
-                            num_threads=1)
-        ablation = train.replace(epochs=2, max_batches=7, progress=False)
-        return NotebookSizes(scale, "tiny", SaSRConfig.tiny(), train, ablation, ablation_seeds=(0,), baseline_epochs=5,
-                             official=SaSRConfig.tiny(arch="official", d_model=512),
-                             comparison=ablation.replace(epochs=1, max_batches=2, batch_size=8),
-                             avqa_size="tiny", multiple_choice=train.replace(epochs=2), ablation_size="tiny",
-                             experiment=ablation.replace(epochs=3, converge_gain=0.5))
-    if scale == "lesson":
-        # the official network trains ~15x slower than the lesson model on a CPU: both get the
-        # ablation schedule cut to 40 batches per epoch (3,840 questions), the same for both
-        return NotebookSizes(scale, "small", DEMO_MODEL, LESSON_TRAIN, LESSON_ABLATION, ablation_seeds=(0, 1, 2),
-                             baseline_epochs=4, official=SaSRConfig(arch="official"),
-                             comparison=LESSON_ABLATION.replace(max_batches=40),
-                             avqa_size="small", multiple_choice=LESSON_MULTIPLE_CHOICE, ablation_size="lesson",
-                             experiment=LESSON_EXPERIMENT)
-    train = TrainConfig(tensorboard=False)  # batch 16, 80 epochs, Adam 1e-4, x0.3 every 16 epochs
-    return NotebookSizes(scale, "full", SaSRConfig(), train, train.replace(progress=False), ablation_seeds=(0, 1, 2),
-                         baseline_epochs=30, official=SaSRConfig(arch="official"),
-                         comparison=train.replace(progress=False), avqa_size="full", multiple_choice=train,
-                         ablation_size="full", experiment=train.replace(progress=False, converge_gain=0.5))
-
-
-def notebook_data(sizes: NotebookSizes, data: str | Path | None = None) -> Path:
+def notebook_data(sizes: Preset, data: str | Path | None = None) -> Path:
     """The benchmark folder a notebook reads: ``data`` (the DATA parameter), else ``$SASR_LITE_DATA``
     (a MUSIC-AVQA folder prepared by data_scripts/: avqa-{split}.json and store/{split}/), else this
     scale's synthetic benchmark (generated on first use)."""
@@ -131,7 +72,7 @@ def notebook_data(sizes: NotebookSizes, data: str | Path | None = None) -> Path:
     return path
 
 
-def ablation_data(sizes: NotebookSizes, data: str | Path | None = None, cues="lesson") -> Path:
+def ablation_data(sizes: Preset, data: str | Path | None = None, cues="lesson") -> Path:
     """Notebook 10's benchmark: ``data`` or ``$SASR_LITE_DATA`` (real MUSIC-AVQA, as `notebook_data`),
     else ``sizes.ablation_size``'s synthetic benchmark drawn with ``cues`` (default: the "lesson"
     cues, pooled shortcuts off; synth/cues.py), generated on first use."""
@@ -140,7 +81,7 @@ def ablation_data(sizes: NotebookSizes, data: str | Path | None = None, cues="le
     return synthetic_benchmark(sizes.ablation_size, cues=cues)
 
 
-def avqa_yang_data(sizes: NotebookSizes, data: str | Path | None = None) -> Path:
+def avqa_yang_data(sizes: Preset, data: str | Path | None = None) -> Path:
     """Notebook 13's AVQA-Yang folder: ``data`` (its DATA parameter), else ``$SASR_LITE_AVQA_YANG_DATA``
     (prepared by data_scripts/prepare_avqa_yang.py: {split}_qa.json and store/{split}/), else this
     scale's synthetic AVQA-Yang (generated on first use)."""
@@ -155,7 +96,7 @@ def avqa_yang_data(sizes: NotebookSizes, data: str | Path | None = None) -> Path
     return path
 
 
-def run_root(sizes: NotebookSizes, data) -> Path:
+def run_root(sizes: Preset, data) -> Path:
     """This scale's run folder for ``data`` (a `TrainData`): ``runs/<scale>`` on the synthetic benchmark,
     ``runs/<scale>/<release>`` on real annotations, so the two never share checkpoints."""
     return sizes.runs if data.release == "synthetic" else sizes.runs / data.release
@@ -220,7 +161,7 @@ def _reusable(path: Path, data, model_config: SaSRConfig, train_config: TrainCon
     configs, vocabularies and train annotations; else None, printing why it is not reused."""
     from sasr_lite.checkpoint import CheckpointError, load_checkpoint
     from sasr_lite.evaluate import load_model
-    from sasr_lite.train import sized_for
+    from sasr_lite.data.loading import sized_for
 
     if not path.is_file():
         return None
@@ -270,7 +211,7 @@ def load_or_train(
     return result.model, result.history
 
 
-def lesson_model(sizes: NotebookSizes, data, retrain: bool = False):
+def lesson_model(sizes: Preset, data, retrain: bool = False):
     """(model, history) of the one trained model the notebooks share: ``run_root/sasr``, trained with
     ``sizes.model`` and ``sizes.train`` by whichever notebook needs it first (with a progress bar),
     reused by every later one."""
@@ -302,7 +243,7 @@ class Run:
     train: TrainConfig
 
 
-def ablation_run(sizes: NotebookSizes, data, name: str, seed: int, model_changes: dict | None = None,
+def ablation_run(sizes: Preset, data, name: str, seed: int, model_changes: dict | None = None,
                  train_changes: dict | None = None) -> Run:
     """Notebook 10's run of the variant ``name`` (SaSRConfig ``model_changes``, TrainConfig
     ``train_changes``) with ``seed``, on ``sizes.ablation``'s schedule: the exercises of other
@@ -316,7 +257,7 @@ def ablation_run(sizes: NotebookSizes, data, name: str, seed: int, model_changes
     return Run(folder, sizes.model.replace(**(model_changes or {})), train)
 
 
-def experiment_run(sizes: NotebookSizes, data, name: str, seed: int, model_changes: dict | None = None) -> Run:
+def experiment_run(sizes: Preset, data, name: str, seed: int, model_changes: dict | None = None) -> Run:
     """Notebook 10's run of the variant ``name`` (SaSRConfig ``model_changes``) with ``seed`` on the
     benchmark ``data``, trained until converged (``sizes.experiment``); in
     ``runs/<scale>/experiments/<benchmark folder>/<name>/seed<k>``."""

@@ -1,5 +1,7 @@
 """The SaSR-Net paper's numbers that the kit uses, each with where the paper states it (and, in
-`BENCHMARK_NUMBERS`, the published facts about MUSIC-AVQA v2.0 and MUSIC-AVQA-R, each with its source).
+`BENCHMARK_NUMBERS`, the published facts about MUSIC-AVQA v2.0 and MUSIC-AVQA-R, each with its source;
+in `PUBLISHED_MUSIC_AVQA` and `PUBLISHED_AVQA_YANG`, the published rows the results tables show
+beside ours).
 
 One table, `NUMBERS`. A stated entry carries the number exactly as the paper prints it
 (``printed``); an inferred entry (``inferred=True``) is the sum of the stated entries named in
@@ -18,6 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
+
+from sasr_lite.data.datasets import AVG, OVERALL
 
 
 @dataclass(frozen=True)
@@ -153,6 +157,34 @@ def paper_number(key: str) -> PaperNumber:
 def paper_table() -> pd.DataFrame:
     """Every entry, indexed by key: value, unit, what, where, inferred, note."""
     return _table(NUMBERS, inferred=True)
+
+
+
+# --- published rows of the results tables (`sasr_lite.evaluate.tables.published_table`) ----------
+# (group, type) -> accuracy (%), in percent. MUSIC-AVQA test accuracies: docs/design.md section 4.4.
+_SASR_OVERALL = paper_number("full_model_table2")  # Table 2's baseline + its both-blocks gain
+PUBLISHED_MUSIC_AVQA = {
+    # AVST (Li et al., CVPR 2022), the project's own numbers on the updated release
+    "AVST (published; json_update release)": {
+        ("Audio", "Counting"): 77.78, ("Audio", "Comparative"): 67.17, ("Audio", AVG): 73.87,
+        ("Visual", "Counting"): 73.52, ("Visual", "Location"): 75.27, ("Visual", AVG): 74.40,
+        ("Audio-Visual", "Existential"): 82.49, ("Audio-Visual", "Location"): 64.24,
+        ("Audio-Visual", "Counting"): 69.88, ("Audio-Visual", "Comparative"): 64.67,
+        ("Audio-Visual", "Temporal"): 65.82, ("Audio-Visual", AVG): 69.53,
+        (OVERALL, AVG): 71.59,
+    },
+    # the SaSR-Net paper: its text states the audio average; the overall is inferred
+    f"SaSR-Net (paper; overall inferred {_SASR_OVERALL.formula}; release not stated)": {
+        ("Audio", AVG): paper_number("audio_avg").value, (OVERALL, AVG): _SASR_OVERALL.value,
+    },
+}
+# AVQA-Yang averages (the paper's Table 4: only the average is reported)
+PUBLISHED_AVQA_YANG = {
+    f"{method} (published, Table 4)": {(OVERALL, AVG): paper_number(key).value}
+    for method, key in (("SaSR-Net", "avqa_yang_avg"), ("HCRN+HAVF", "avqa_yang_hcrn"), ("HGA+HAVF", "avqa_yang_hga"),
+                        ("PSAC+HAVF", "avqa_yang_psac"), ("HME+HAVF", "avqa_yang_hme"),
+                        ("LADNet+HAVF", "avqa_yang_ladnet"))
+}
 
 
 # (table, variant, SaSRConfig switches that are off, key of its gain or None for the baseline row)

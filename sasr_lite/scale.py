@@ -18,7 +18,9 @@ import os
 
 import torch
 
-SCALES = ("test", "lesson", "paper")
+from sasr_lite.presets import PRESETS
+
+SCALES = tuple(PRESETS)  # each scale is a preset (sasr_lite.presets)
 SCALE_ENV = "SASR_LITE_SCALE"
 
 

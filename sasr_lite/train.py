@@ -45,18 +45,15 @@ from sasr_lite.checkpoint import capture_rng_state, load_checkpoint, restore_rng
 from sasr_lite.config import SaSRConfig, TrainConfig
 from sasr_lite.data.dataset import BatchLoader
 from sasr_lite.data.files import write_json_atomic, write_text_atomic
-from sasr_lite.data.loading import TrainData, load_data
-from sasr_lite.device import autocast, keep_freed_memory, maps_dtype, pick_device
+from sasr_lite.data.loading import TrainData, load_data, sized_for
+from sasr_lite.device import autocast, cpu_threads, keep_freed_memory, maps_dtype, pick_device
+from sasr_lite.errors import NonFiniteError
 from sasr_lite.model import build_model
 from sasr_lite.outputs import claim, folder_lock, read_marker, record_outputs
 from sasr_lite.step import train_step
 
 LOSS_PARTS = ("total", "avqa", "source", "reg", "match")
 CHECK_EVERY = 10  # steps between the loop's host reads (progress bar, finite-loss check)
-
-
-class NonFiniteError(RuntimeError):
-    """A loss or the logits stopped being finite: the run stops before it writes anything."""
 
 
 # --- distributed --------------------------------------------------------------------------------
@@ -136,22 +133,6 @@ class TrainResult:
     checkpoint: Path | None = None  # last epoch
     best_checkpoint: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-@contextlib.contextmanager
-def cpu_threads(num_threads: int | None):
-    """torch's CPU threads set to ``num_threads`` inside the block (None: unchanged), restored after.
-
-    Small models run best on one thread, and on a machine that is busy with other work two
-    OpenMP threads per process were measured up to 6x slower than one.
-    """
-    previous = torch.get_num_threads()
-    if num_threads:
-        torch.set_num_threads(num_threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def seed_everything(seed: int) -> None:
@@ -254,15 +235,6 @@ def _claimed(out_dir: Path, resume: bool, overwrite: bool):
             raise FileNotFoundError(f"--resume: no checkpoint.pt in {out_dir} (the run there stopped before its "
                                     "first checkpoint); --overwrite moves that folder aside and starts afresh")
         yield
-
-
-def sized_for(model_config: SaSRConfig, data: TrainData) -> SaSRConfig:
-    """``model_config`` with what the data decide: the vocabulary and answer sizes, the question
-    length and the answer head (AVQA-Yang's is multiple choice)."""
-    return model_config.replace(
-        question_vocab_size=len(data.question_vocab), num_answers=len(data.answer_vocab),
-        answer_head=data.benchmark.answer_format,
-        question_len=data.benchmark.question_len)
 
 
 def _annotation_changes(recorded: dict, now: dict) -> list[str]:

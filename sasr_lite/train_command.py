@@ -5,8 +5,10 @@ hints, so a flag, a YAML/JSON file and Python all use the same names (``use_slt`
 ``--max-batches`` works too) and every value is type-checked before any work (``use_slt: maybe``,
 ``--lr nan``, ``d_model: abc`` are refused, naming the key). The dataclasses' own ``__post_init__`` then checks
 ranges (``--max_batches -1``, ``--checkpoint_every 0``). Precedence: the defaults (the paper's
-recipe) < ``--tiny`` < ``--config FILE`` < flags. A config file holds training fields at the top
-level and model fields under ``model:``::
+recipe) < ``--preset NAME`` (`sasr_lite.presets`: test, lesson, paper; ``--tiny`` is ``--preset
+test``) < ``--config FILE`` < flags; ``--print_config`` prints the merged model and training
+config as JSON and exits. A config file holds training fields at the top level and model fields
+under ``model:``::
 
     epochs: 10
     max_batches: 20
@@ -20,6 +22,7 @@ checks as flags, and keeps the Python field names as flag names.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import fields
@@ -28,6 +31,7 @@ from pathlib import Path
 from jsonargparse import ActionConfigFile, ArgumentError, ArgumentParser, Namespace
 
 from sasr_lite.config import SaSRConfig, TrainConfig
+from sasr_lite.presets import PRESETS, preset
 
 
 def train_parser(prog: str = "sasr-lite train", description: str | None = None) -> ArgumentParser:
@@ -43,7 +47,10 @@ def train_parser(prog: str = "sasr-lite train", description: str | None = None) 
                         help="OUT holds an earlier run: move it aside to OUT.old-N and start afresh")
     parser.add_argument("--allow_new_annotations", action="store_true",
                         help="with --resume: continue although the annotation files changed since the checkpoint")
-    parser.add_argument("--tiny", action="store_true", help="start from SaSRConfig.tiny() sizes (smoke runs)")
+    parser.add_argument("--preset", choices=tuple(PRESETS), default=None,
+                        help="start from a named preset's model and schedule (sasr_lite.presets); flags and "
+                             "--config override it")
+    parser.add_argument("--tiny", action="store_true", help="the same as --preset test (smoke runs)")
     parser.add_argument("--config", action=ActionConfigFile,
                         help="YAML/JSON file: training fields at the top level, model fields under model:")
     parser.add_class_arguments(TrainConfig, as_group=True)
@@ -78,6 +85,17 @@ def _model_pairs(argv: list[str]) -> list[str]:
     return out
 
 
+def _preset_name(argv: list[str]) -> str | None:
+    """The preset ``argv`` names (``--preset NAME``, ``--preset=NAME`` or ``--tiny``), or None; read
+    before parsing because a preset sets the parser's defaults, which the flags then override."""
+    names = [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--preset"]
+    names += [a.split("=", 1)[1] for a in argv if a.startswith("--preset=")] + ["test"] * ("--tiny" in argv)
+    if len(set(names)) > 1:
+        raise ValueError(f"--preset: one preset at a time, got {', '.join(dict.fromkeys(names))} "
+                         "(--tiny is --preset test)")
+    return names[0] if names else None
+
+
 def _config_files(argv: list[str]) -> list[str]:
     files = [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--config"]
     return files + [a.split("=", 1)[1] for a in argv if a.startswith("--config=")]
@@ -109,48 +127,78 @@ def read_config_file(path: str | Path) -> dict:
 
 def parse(argv: list[str], prog: str = "sasr-lite train", description: str | None = None) -> Namespace:
     """Parse ``argv``; the result has ``model_config`` (SaSRConfig) and ``train_config`` (TrainConfig),
-    and ``answer_head_given`` (whether a flag or config file set the answer head).
+    and ``model_given``: the model fields a flag or config file set (a preset's are not given).
 
     A bad value raises ValueError with one line naming the flag or key (the CLI prints it).
     """
     parser = train_parser(prog, description)
     argv = _model_pairs([_underscored(arg) for arg in argv])
+    # the bare flag prints our two configs as JSON (jsonargparse's own, with =flags, prints its YAML namespace)
+    print_config = "--print_config" in argv
+    argv = [a for a in argv if a != "--print_config"]
     files = _config_files(argv)
-    head_in_files = any("answer_head" in (read_config_file(f).get("model") or {}) for f in files)
-    if "--tiny" in argv:
-        parser.set_defaults({f"model.{k}": v for k, v in SaSRConfig.tiny().to_dict().items()})
+    given = _model_fields_given(argv, files)  # reads the files first: a malformed one is named
+    name = _preset_name(argv)
+    if name is not None:
+        chosen = preset(name)
+        parser.set_defaults({f"model.{k}": v for k, v in chosen.model.to_dict().items()})
+        parser.set_defaults(chosen.train.to_dict())
     try:
         args = parser.parse_args(argv)
         args.pop("config")  # the files' values are already merged in
         model = args.pop("model")
-        model_config = SaSRConfig(**model.as_dict())
+        # a --model FILE leaves its path under __path__ beside the fields
+        model_config = SaSRConfig(**{k: v for k, v in model.as_dict().items() if k != "__path__"})
         config = TrainConfig(**{f.name: args.pop(f.name) for f in fields(TrainConfig)})
     except ArgumentError as err:
         where = f" (flags and config file {', '.join(files)})" if files else ""
         raise ValueError(" ".join(str(err).split()) + where) from None
-    args.model_config, args.train_config = model_config, config
-    args.answer_head_given = head_in_files or any(a.startswith("--model.answer_head") for a in argv)
+    args.model_config, args.train_config, args.print_config = model_config, config, print_config
+    args.model_given = given
     return args
 
 
-def _check_answer_head(args: Namespace) -> None:
-    """A head set by hand must be the one the data need (`train.sized_for` would replace it)."""
-    from sasr_lite.data.datasets import detect_benchmark
+def _model_fields_given(argv: list[str], files: list[str]) -> set[str]:
+    """The model fields set by a flag (``--model.NAME``), a config file's ``model:`` or a model
+    file (``--model FILE``)."""
+    given = {a[len("--model."):].split("=", 1)[0] for a in argv if a.startswith("--model.")}
+    for f in files:
+        given |= set(read_config_file(f).get("model") or {})
+    # what is left of --model after _model_pairs is a model config file
+    paths = [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--model"]
+    for path in paths + [a[len("--model="):] for a in argv if a.startswith("--model=")]:
+        given |= set(read_config_file(path))
+    return given
 
-    if not (args.answer_head_given and args.data.is_dir()):
-        return
-    benchmark = detect_benchmark(args.data)
-    if args.model_config.answer_head != benchmark.answer_format:
-        raise ValueError(f"model.answer_head {args.model_config.answer_head!r}: {args.data} holds {benchmark.title}, "
-                         f"whose answers need the {benchmark.answer_format!r} head; leave the setting out (train "
-                         "picks the head the data need)")
+
+def _data_sized_conflicts(args: Namespace, data) -> list[str]:
+    """One message per model field that the data decide (`sized_for`) and that a flag or config file
+    set to another value than the data's: it would otherwise be replaced without a word."""
+    from sasr_lite.data.loading import DATA_SIZED, sized_for
+
+    ours, theirs = args.model_config, sized_for(args.model_config, data)
+    whose = {"question_vocab_size": "train questions have a vocabulary of {}",
+             "num_answers": "train split has {} answers", "answer_head": "answers need the {!r} head",
+             "question_len": "questions are padded to {} words"}
+    return [f"model.{name} {getattr(ours, name)!r}: {args.data} holds {data.benchmark.title}, whose "
+            + whose[name].format(getattr(theirs, name)) + "; leave the setting out (train takes it from the data)"
+            for name in DATA_SIZED if name in args.model_given and getattr(ours, name) != getattr(theirs, name)]
 
 
 def run(args: Namespace) -> int:
+    if args.print_config:
+        print(json.dumps({"model": args.model_config.to_dict(), "train": args.train_config.to_dict()}, indent=2))
+        return 0
+    from sasr_lite.data.loading import DATA_SIZED, load_data
     from sasr_lite.train import train  # torch and the model load only when a run starts
 
-    _check_answer_head(args)
-    result = train(args.data, args.model_config, args.train_config, store_dir=args.store, out_dir=args.out,
+    data = args.data
+    if args.model_given & set(DATA_SIZED) and data.is_dir():
+        data = load_data(args.data, args.store)  # read once: train takes the loaded data
+        conflicts = _data_sized_conflicts(args, data)
+        if conflicts:
+            raise ValueError("; ".join(conflicts))
+    result = train(data, args.model_config, args.train_config, store_dir=args.store, out_dir=args.out,
                    resume=args.resume, allow_new_annotations=args.allow_new_annotations,
                    overwrite=args.overwrite)
     if int(os.environ.get("RANK", "0")) == 0 and len(result.history):

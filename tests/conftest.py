@@ -6,12 +6,12 @@ import pytest
 
 from sasr_lite.synth.generate import generate
 from sasr_lite.data.loading import load_data
-from sasr_lite.train import cpu_threads
+from sasr_lite.device import cpu_threads
 
 
 @pytest.fixture(scope="module")
 def one_thread():
-    """The tiny models run fastest on one CPU thread (see train.cpu_threads)."""
+    """The tiny models run fastest on one CPU thread (see device.cpu_threads)."""
     with cpu_threads(1):
         yield
 

@@ -19,7 +19,7 @@ from sasr_lite.data.annotations import (
     question_tokens,
     split_from_path,
 )
-from sasr_lite.data.benchmark import random_raw_records
+from sasr_lite.data.loader_speed import random_raw_records
 from sasr_lite.data.taxonomy import ANSWER_WORDS, MORE_THAN_TEN, NO, NUMBER_WORDS, SUBTYPES, TEMPLATES, YES
 from sasr_lite.data.vocab import build_vocabularies
 from real_data import real_annotations

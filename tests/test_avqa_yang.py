@@ -13,7 +13,7 @@ from sasr_lite.cli import main
 from sasr_lite.config import SaSRConfig
 from sasr_lite.data import avqa_yang
 from sasr_lite.data.avqa_yang import CHOICE_LETTERS, QUESTION_TYPES, load_records, parse_record
-from sasr_lite.data.benchmark import random_raw_records, write_random_store
+from sasr_lite.data.loader_speed import random_raw_records, write_random_store
 from sasr_lite.data.dataset import BatchLoader
 from sasr_lite.data.datasets import benchmark_for_file, benchmark_of, detect_benchmark, get_benchmark
 from sasr_lite.data.inspect import summarize_file

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from sasr_lite.data.benchmark import benchmark_data_path, random_records, write_random_store
+from sasr_lite.data.loader_speed import benchmark_data_path, random_records, write_random_store
 from sasr_lite.data.vocab import question_lengths
 from sasr_lite.data.dataset import ITEM_KEYS, QUESTION_KEYS, VIDEO_KEYS, AVQADataset, BatchLoader
 from sasr_lite.data.sources import multi_hot, weak_source_labels

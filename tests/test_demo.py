@@ -48,7 +48,7 @@ def test_smoke_demo_writes_the_report_metrics_and_figures(tmp_path, monkeypatch,
 
 def test_the_report_names_a_reduced_palette():
     from sasr_lite.demo import _palette_note
-    from sasr_lite.synth.generate import DEMO_INSTRUMENTS
+    from sasr_lite.synth.presets import DEMO_INSTRUMENTS
 
     note = _palette_note(list(DEMO_INSTRUMENTS))
     assert note.startswith("Scenes are drawn from 8 of the 22 instrument classes (violin, piano, cello,")

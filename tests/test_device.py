@@ -7,10 +7,10 @@ import torch
 
 from sasr_lite.bench import _random_batch
 from sasr_lite.config import SaSRConfig, TrainConfig
-from sasr_lite.device import autocast, keep_freed_memory, maps_dtype, resolve_precision
+from sasr_lite.device import autocast, cpu_threads, keep_freed_memory, maps_dtype, resolve_precision
 from sasr_lite.losses import sasr_losses
 from sasr_lite.model import build_model
-from sasr_lite.train import cpu_threads, train
+from sasr_lite.train import train
 
 CPU, CUDA = torch.device("cpu"), torch.device("cuda")  # a device object needs no GPU
 

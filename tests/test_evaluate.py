@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -199,3 +201,9 @@ def test_eval_command_writes_tables_with_the_release(tiny, tmp_path, capsys):
     overall = results["accuracy"]["Overall/Avg"]
     assert (results["warning"] is not None) == (overall <= prior)
     assert (results["warning"] or "") in printed
+    # `python -m sasr_lite.evaluate` is the same command
+    done = subprocess.run([sys.executable, "-m", "sasr_lite.evaluate", str(result.checkpoint), str(tiny.root),
+                           "--out", str(tmp_path / "eval-m")], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    again = json.loads((tmp_path / "eval-m" / "test_results.json").read_text())
+    assert again["accuracy"] == results["accuracy"]

@@ -20,7 +20,8 @@ import pytest
 from sasr_lite.config import SaSRConfig, TrainConfig
 from sasr_lite.evaluate import evaluate_split
 from sasr_lite.data.loading import load_data
-from sasr_lite.train import NonFiniteError, train
+from sasr_lite.errors import NonFiniteError
+from sasr_lite.train import train
 
 CONFIG = TrainConfig(epochs=1, max_batches=3, batch_size=8, lr=1e-3, num_threads=1, progress=False, verbose=False,
                      tensorboard=False, device="cpu")
@@ -449,7 +450,7 @@ def test_a_hand_set_answer_head_the_data_do_not_need_is_refused(tiny, tmp_path):
                                              r"whose answers need the 'closed' head; leave the setting out"):
             run(args)
     assert not (tmp_path / "run").exists()
-    assert not parse([str(tiny.root)]).answer_head_given  # the default is the data's to choose
+    assert not parse([str(tiny.root), "--preset", "lesson"]).model_given  # a preset's sizes are not the user's
 
 
 @pytest.mark.parametrize("bad_id", ["\u00b2", 10**30, str(10**30)])

@@ -9,7 +9,7 @@ import pytest
 
 from sasr_lite.cli import main
 from sasr_lite.data.annotations import load_annotations
-from sasr_lite.data.benchmark import random_raw_records, write_random_store
+from sasr_lite.data.loader_speed import random_raw_records, write_random_store
 from sasr_lite.data.inspect import summarize_file
 from sasr_lite.data.taxonomy import SUBTYPES, TEMPLATES
 from real_data import real_annotations

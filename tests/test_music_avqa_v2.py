@@ -32,7 +32,8 @@ from sasr_lite.data.published import PUBLISHED_FILES, digests, file_release, pub
 from sasr_lite.evaluate import bootstrap_table, head_tail_table
 from sasr_lite.synth.generate import generate, make_questions
 from sasr_lite.synth.rephrase import REPHRASINGS, rephrase_records
-from sasr_lite.train import cpu_threads, train
+from sasr_lite.device import cpu_threads
+from sasr_lite.train import train
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_TEST = os.environ.get("SASR_LITE_MUSIC_AVQA_V2_TEST")

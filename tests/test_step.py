@@ -8,10 +8,11 @@ import torch
 
 from sasr_lite.config import SaSRConfig
 from sasr_lite.data.dataset import BatchLoader
+from sasr_lite.data.loading import sized_for
 from sasr_lite.losses import sasr_losses
 from sasr_lite.model import build_model
 from sasr_lite.step import forward_losses, train_step
-from sasr_lite.train import build_optimizer, sized_for
+from sasr_lite.train import build_optimizer
 
 
 def _setup(tiny, seed=0):

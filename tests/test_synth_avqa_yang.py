@@ -22,10 +22,10 @@ from sasr_lite.data.store import FeatureStore
 from sasr_lite.data.taxonomy import INSTRUMENTS
 from sasr_lite.outputs import MARKER
 from sasr_lite.synth.avqa_yang import (
-    AVQA_SYNTH_FORMAT, FAMILY, ONSETS, PRESETS, TEMPLATES, candidate_domain, generate_avqa_yang,
+    AVQA_SYNTH_FORMAT, FAMILY, ONSETS, TEMPLATES, candidate_domain, generate_avqa_yang,
     make_avqa_yang_questions, template_of, with_article,
 )
-from sasr_lite.synth.generate import DEMO_INSTRUMENTS
+from sasr_lite.synth.presets import AVQA_YANG_PRESETS, DEMO_INSTRUMENTS
 from sasr_lite.synth.scenes import NUM_POSITIONS, load_scenes, scene_index, side_of
 
 SPLITS = ("train", "val", "test")
@@ -202,7 +202,7 @@ def test_store_holds_one_row_per_second_keyed_by_video_name(bench):
     info = json.loads((bench / "synth.json").read_text())
     assert (info["format"], info["dataset"], info["size"], info["seed"]) == (AVQA_SYNTH_FORMAT, "avqa-yang", "tiny", 0)
     assert info["clip_seconds"] == 10 and info["segments"] == list(range(0, 60, 6))
-    assert sum(c["videos"] for c in info["counts"].values()) == PRESETS["tiny"].clips
+    assert sum(c["videos"] for c in info["counts"].values()) == AVQA_YANG_PRESETS["tiny"].clips
     for split in SPLITS:
         store = FeatureStore.open(bench / "store" / split)
         scenes = load_scenes(bench / "scenes" / f"{split}.json")

@@ -10,7 +10,8 @@ import pytest
 
 from sasr_lite.synth.cues import CLASSIC_CUES, KNOBS, LESSON_CUES, Cues, resolve_cues
 from sasr_lite.synth.features import FeatureRenderer
-from sasr_lite.synth.generate import PRESETS, generate, make_questions, preset_cues
+from sasr_lite.synth.generate import generate, make_questions, preset_cues
+from sasr_lite.synth.presets import PRESETS
 from sasr_lite.synth.scenes import BLOCK, Instrument, Scene, kept_segments, sample_scene
 
 SEGMENTS = kept_segments(6)

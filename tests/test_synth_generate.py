@@ -21,7 +21,8 @@ from sasr_lite.data.vocab import build_vocabularies
 from sasr_lite.synth.features import FeatureRenderer, make_world
 from sasr_lite.demo import ensure_benchmark
 from sasr_lite.outputs import MARKER, record_outputs
-from sasr_lite.synth.generate import DEMO_INSTRUMENTS, SPLITS, SYNTH_VERSION, generate, make_questions
+from sasr_lite.synth.generate import SYNTH_VERSION, generate, make_questions
+from sasr_lite.synth.presets import DEMO_INSTRUMENTS, SPLITS
 from sasr_lite.synth.ground_truth import question_segments, sounding_box_mask
 from sasr_lite.synth.questions import RAW_TEXT
 from sasr_lite.synth.scenes import GRID, NUM_POSITIONS, kept_segments, load_scenes, scene_index

@@ -9,9 +9,8 @@ import pytest
 
 from sasr_lite.data.annotations import question_tokens
 from sasr_lite.data.taxonomy import INSTRUMENTS, NUMBER_WORDS, TEMPLATES
-from sasr_lite.synth.generate import (
-    DEMO_INSTRUMENTS, PRESETS, SIZES, make_questions, preset_instruments, preset_questions_per_video,
-)
+from sasr_lite.synth.generate import make_questions, preset_instruments, preset_questions_per_video
+from sasr_lite.synth.presets import DEMO_INSTRUMENTS, PRESETS, SIZES
 from sasr_lite.synth.questions import RAW_TEXT, QuestionPicker, resolve
 
 NUM_VIDEOS = 1500  # questions only (no features): about 7.5k questions in a second or two

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from sasr_lite.data.annotations import PAD, parse_record
-from sasr_lite.data.benchmark import random_records
+from sasr_lite.data.loader_speed import random_records
 from sasr_lite.data.sources import (
     class_names,
     load_source_labels,

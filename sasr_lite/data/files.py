@@ -80,6 +80,11 @@ def write_json_atomic(path: str | Path, obj: Any) -> Path:
     return write_text_atomic(path, json.dumps(obj, indent=2) + "\n")
 
 
+def disk_size(path: str | Path) -> int:
+    """Bytes of the files under ``path``."""
+    return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())
+
+
 def process_alive(pid: int) -> bool:
     """Is process ``pid`` running on this host (a lock's or a leftover folder's owner)?"""
     try:

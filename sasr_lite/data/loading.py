@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sasr_lite.config import SaSRConfig
 from sasr_lite.data.annotations import QARecord, describe_annotations
 from sasr_lite.data.datasets import NAMES, Benchmark, detect_benchmark, get_benchmark
 from sasr_lite.data.dataset import AVQADataset
@@ -48,6 +49,19 @@ class TrainData:
     def vocabularies(self) -> dict[str, list[str]]:
         return {"question": self.question_vocab.tokens, "answer": self.answer_vocab.tokens}
 
+
+
+# the SaSRConfig fields the data decide (`sized_for`); `sasr-lite train` refuses a flag that disagrees
+DATA_SIZED = ("question_vocab_size", "num_answers", "answer_head", "question_len")
+
+
+def sized_for(model_config: SaSRConfig, data: TrainData) -> SaSRConfig:
+    """``model_config`` with what the data decide (DATA_SIZED): the vocabulary and answer sizes of
+    the train split, the question length and the answer head (AVQA-Yang's is multiple choice)."""
+    return model_config.replace(
+        question_vocab_size=len(data.question_vocab), num_answers=len(data.answer_vocab),
+        answer_head=data.benchmark.answer_format,
+        question_len=data.benchmark.question_len)
 
 def _one_benchmark(root: Path) -> None:
     """Refuse a folder holding the annotation files of more than one benchmark (which one to train

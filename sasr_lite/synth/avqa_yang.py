@@ -40,10 +40,8 @@ Distractors are never derived from the answer (no "odd one out" to find from the
 positions are dealt in shuffled blocks of the four positions, template by template
 (`deal_positions`): balanced per split to within one question, per template to within two.
 
-Sizes (PRESETS: clips, questions per clip, instrument classes): tiny (80 clips, 4 questions each;
-tests: with 8 clips in val, every type is asked in every split), small (1,000 clips, up to 10
-questions each: the CPU lesson), both with the 8 classes of the MUSIC demo; full (57,015 clips,
-one question each, all 22 classes: AVQA-Yang's scale, about 115 GB of features). A clip is asked
+Sizes (tiny, small, full: clips, questions per clip, instrument classes) are named in
+synth/presets.py (AVQA_YANG_PRESETS). A clip is asked
 each template it can pose once before any twice (with another filler); scenes that can pose
 fewer get fewer. Clips are split 70/10/20 like the MUSIC benchmark; val and test only use words
 of train's questions, and per template the candidate values train shows. Every random stream is
@@ -65,11 +63,11 @@ from tqdm.std import tqdm
 
 from sasr_lite.data.annotations import PAD, question_tokens
 from sasr_lite.data.avqa_yang import NAME, NUM_CHOICES, QUESTION_LEN, QUESTION_TYPES, SPLITS, split_file
-from sasr_lite.data.files import write_text_atomic
+from sasr_lite.data.files import disk_size, write_text_atomic
 from sasr_lite.data.store import StoreWriter, store_nbytes
 from sasr_lite.data.taxonomy import INSTRUMENTS, SIDES
 from sasr_lite.synth.features import WORLD_SEED, FeatureRenderer
-from sasr_lite.synth.generate import DEMO_INSTRUMENTS, disk_size, split_counts
+from sasr_lite.synth.presets import AVQA_YANG_PRESETS, AVQAPreset, split_counts
 from sasr_lite.synth.questions import first_or_last, heard, heard_of, on_side, the_one
 from sasr_lite.synth.scenes import (
     BLOCK, NUM_BLOCKS, NUM_POSITIONS, Instrument, Scene, kept_segments, sample_scene, save_scenes,
@@ -83,26 +81,11 @@ SEGMENTS = kept_segments(BLOCK)  # the scene segment rendered for each second: 0
 SCENE_STREAM, QUESTION_STREAM, CHOICE_STREAM, FEATURE_STREAM = 11, 12, 13, 14
 
 
-@dataclass(frozen=True)
-class AVQAPreset:
-    clips: int
-    questions_per_clip: int  # at most; a scene that can pose fewer templates gets fewer
-    instruments: tuple[str, ...]
-
-
-PRESETS: dict[str, AVQAPreset] = {
-    "tiny": AVQAPreset(80, 4, DEMO_INSTRUMENTS),  # 8 val clips: every type in every split (60 often miss one)
-    # features are per clip, so more questions per clip cost little and give the model more to learn from
-    "small": AVQAPreset(1000, 10, DEMO_INSTRUMENTS),
-    "full": AVQAPreset(57015, 1, INSTRUMENTS),  # AVQA-Yang: 57,015 videos, 57,335 questions
-}
-
-
 def preset(size: str) -> AVQAPreset:
     """The preset of a size name; ValueError naming ``size`` otherwise."""
-    if not isinstance(size, str) or size not in PRESETS:
-        raise ValueError(f"size must be one of {sorted(PRESETS)} for {NAME}, got {size!r}")
-    return PRESETS[size]
+    if not isinstance(size, str) or size not in AVQA_YANG_PRESETS:
+        raise ValueError(f"size must be one of {sorted(AVQA_YANG_PRESETS)} for {NAME}, got {size!r}")
+    return AVQA_YANG_PRESETS[size]
 
 
 def video_name(number: int) -> str:

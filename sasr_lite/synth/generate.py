@@ -9,16 +9,9 @@ Output layout (``sasr-lite synth --out DIR`` or `generate(DIR)`)::
                                                          # (written last: marks a complete folder)
     DIR/avqa-test-{headtail,head,tail}.json              # --rephrased K only: an -R style split (synth/rephrase.py)
 
-Sizes (PRESETS: videos, questions per video, instrument classes): tiny (60 videos, about 5
-questions each, all 22 classes, for tests), small (1,000 videos, 20 questions each, 8 classes:
-the CPU demo; features are per video, so extra questions cost almost nothing and the small model
-is starved of data at 5 per video; and with 22 classes a few CPU minutes teach it the
-word-to-sound link of too few of them), full (9,288 videos, about 5 questions each, all 22
-classes, about 46k questions: MUSIC-AVQA's scale, about 19 GB of features), lesson (600
-videos, 20 questions each, the 8 classes of small, with the "lesson" cues: notebook 10's
-ablations). "About 5" is
-MUSIC-AVQA's rate: 4, 5 or 6, drawn per video (synth/questions.py); ``questions_per_video``,
-``instruments`` and ``cues`` override a preset. Cues (synth/cues.py) are named knobs for what a
+Sizes (tiny, small, full, lesson: videos, questions per video, instrument classes, cues) are
+named in synth/presets.py; ``questions_per_video``, ``instruments`` and ``cues`` override a
+preset. Cues (synth/cues.py) are named knobs for what a
 pooled or time-averaged vector gives away: "classic" (tiny, small, full) is the benchmark as it
 always was, good for the demo and for showing the whole loop; "lesson" switches the pooled
 shortcuts off, so that spatial attention is needed for location questions. Videos are split 70/10/20 like MUSIC-AVQA's
@@ -31,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -39,12 +31,13 @@ from tqdm.std import tqdm
 
 from sasr_lite.data.annotations import question_tokens
 from sasr_lite.data.datasets import NAMES
-from sasr_lite.data.files import write_text_atomic
+from sasr_lite.data.files import disk_size, write_text_atomic
 from sasr_lite.data.store import StoreWriter, store_nbytes
 from sasr_lite.data.taxonomy import INSTRUMENTS
 from sasr_lite.outputs import writing
 from sasr_lite.synth.cues import CUE_PRESETS, Cues, resolve_cues
 from sasr_lite.synth.features import WORLD_SEED, FeatureRenderer
+from sasr_lite.synth.presets import PRESETS, SIZES, SPLITS, split_counts
 from sasr_lite.synth.questions import RAW_TEXT, Question, QuestionPicker, to_record
 from sasr_lite.synth.scenes import NUM_POSITIONS, Scene, check_instruments, kept_segments, sample_scene, save_scenes
 
@@ -52,32 +45,6 @@ SYNTH_FORMAT = "sasr-lite-synthetic-benchmark"
 # 2: questions per video is part of the size preset (small: 20) and of synth.json;
 # 3: so are the instrument classes the scenes are drawn from (small: 8)
 SYNTH_VERSION = 3
-# The eight classes MUSIC-AVQA's val and test questions name most often (counted from the
-# released annotations). The CPU demo draws from these only: in a few thousand steps its model
-# learns which word names which sound for 8 classes, but for few of 22 (README, "Status").
-DEMO_INSTRUMENTS = ("violin", "piano", "cello", "acoustic_guitar", "flute", "saxophone", "accordion", "clarinet")
-LESSON_VIDEOS = 600
-
-
-@dataclass(frozen=True)
-class SizePreset:
-    videos: int
-    questions_per_video: int | None  # None: about 5, drawn per video as MUSIC-AVQA (QuestionPicker)
-    instruments: tuple[str, ...] = INSTRUMENTS  # the classes scenes are drawn from
-    cues: str = "classic"  # what pooled and time-averaged vectors give away (synth/cues.py CUE_PRESETS)
-
-
-PRESETS: dict[str, SizePreset] = {
-    "tiny": SizePreset(60, None),
-    "small": SizePreset(1000, 20, DEMO_INSTRUMENTS),
-    "full": SizePreset(9288, None),
-    # notebook 10's ablation lessons: the pooled shortcuts off, so each attention block has
-    # questions only it can answer; fewer videos than small, so 20+ runs fit CPU minutes
-    "lesson": SizePreset(LESSON_VIDEOS, 20, DEMO_INSTRUMENTS, "lesson"),
-}
-SIZES: dict[str, int] = {name: preset.videos for name, preset in PRESETS.items()}  # videos
-SPLITS = ("train", "val", "test")
-SPLIT_FRACTIONS = (0.7, 0.1, 0.2)
 # independent random streams, so that e.g. changing the features never changes the questions
 SCENE_STREAM, QUESTION_STREAM, FEATURE_STREAM = 1, 2, 3
 
@@ -127,11 +94,6 @@ def _questions_per_video(size: str | int, questions_per_video: int | None) -> in
         raise ValueError(f"questions_per_video must be an integer >= 1, got {questions_per_video!r}")
     num_videos(size)
     return questions_per_video
-
-
-def split_counts(n: int) -> dict[str, int]:
-    train, val = round(n * SPLIT_FRACTIONS[0]), round(n * SPLIT_FRACTIONS[1])
-    return {"train": train, "val": val, "test": n - train - val}
 
 
 def make_questions(size: str | int = "tiny", seed: int = 0, questions_per_video: int | None = None,
@@ -221,11 +183,6 @@ def generate(out_dir: str | Path, size: str | int = "tiny", seed: int = 0, diffi
     }
     write_text_atomic(out / "synth.json", json.dumps(manifest, indent=2) + "\n")  # last: marks completion
     return out
-
-
-def disk_size(path: str | Path) -> int:
-    """Bytes of the files under ``path``."""
-    return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())
 
 
 # --- `sasr-lite synth` -------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Samples/s of the data path: `BatchLoader` against per-item loading, on the same store.
 
-`benchmark_data_path()` (for `sasr-lite bench`) builds a random store at MUSIC-AVQA shapes
-unless given one, warms the page cache, then times the same batches each way:
+`benchmark_data_path()` (for `make gpu-check`; the tests build small stores with this module's
+helpers) builds a random store at MUSIC-AVQA shapes unless given one, warms the page cache, then
+times the same batches each way:
 - ``naive``: one `np.load` per item and modality (the reference loaders' habit), float32 per
   item, then `default_collate`;
 - ``dataset``: `AVQADataset[i]` from the open memmaps, then `default_collate`;
