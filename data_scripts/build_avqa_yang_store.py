@@ -21,7 +21,8 @@ from pathlib import Path
 
 from sasr_lite.cli import main as sasr_lite
 from sasr_lite.data.avqa_yang import load_records, split_file
-from sasr_lite.data.store import FeatureStore, official_paths
+from sasr_lite.data.official_features import official_paths
+from sasr_lite.data.store import FeatureStore
 
 CLIP_SECONDS = 10  # segments per extracted clip
 STRIDE = 1  # keep every segment: T = 10

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from sasr_lite.cli import main as sasr_lite
 from sasr_lite.data.annotations import load_annotations
-from sasr_lite.data.store import FeatureStore, official_paths
+from sasr_lite.data.official_features import official_paths
+from sasr_lite.data.store import FeatureStore
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -44,7 +44,8 @@ from sasr_lite.cli import at_least
 from sasr_lite.config import SaSRConfig
 from sasr_lite.data.annotations import parse_record
 from sasr_lite.data.dataset import AVQADataset, BatchLoader
-from sasr_lite.data.store import FeatureStore, StoreWriter
+from sasr_lite.data.store import FeatureStore
+from sasr_lite.data.store_writer import StoreWriter
 from sasr_lite.data.vocab import build_vocabularies
 from sasr_lite.device import autocast, cpu_has_bf16, cpu_threads, keep_freed_memory, maps_dtype, pick_device
 from sasr_lite.losses import sasr_losses

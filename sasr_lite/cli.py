@@ -17,7 +17,7 @@ import sys
 # subcommand -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "inspect": ("sasr_lite.data.inspect", "summarise annotation files (MUSIC-AVQA or AVQA-Yang)"),
-    "build-store": ("sasr_lite.data.store", "build a float16 feature store from per-video .npy files"),
+    "build-store": ("sasr_lite.data.store_command", "build a float16 feature store from per-video .npy files"),
     "verify-store": ("sasr_lite.data.verify", "read a feature store and check every video's rows"),
     "synth": ("sasr_lite.synth.generate", "generate a synthetic benchmark (MUSIC-AVQA or AVQA-Yang)"),
     "render": ("sasr_lite.synth.media", "render synthetic scenes to MP4/WAV media"),

@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 from features_helpers import two_instrument_scene
 
-from sasr_lite.data.store import FeatureStore, annotation_video_ids
+from sasr_lite.data.store import FeatureStore
+from sasr_lite.data.store_command import annotation_video_ids
 from sasr_lite.synth.media import render_scene
 
 SCRIPTS_DIR = Path(__file__).resolve().parents[1] / "data_scripts"

@@ -257,7 +257,7 @@ def test_written_files_get_the_usual_mode_not_owner_only(tmp_path):
 def test_leftover_folders_of_killed_store_builds_are_removed_and_live_ones_kept(tmp_path):
     import os
 
-    from sasr_lite.data.store import StoreWriter
+    from sasr_lite.data.store_writer import StoreWriter
 
     finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     dead_pid, live_pid = int(finished.stdout), os.getppid()

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from sasr_lite import evaluate, losses
 from sasr_lite.baselines import AnswerPrior
 from sasr_lite.config import SaSRConfig
-from sasr_lite.data import store
+from sasr_lite.data import official_features
 from sasr_lite.features import vggish
 from sasr_lite.labs import check, exercises
 from sasr_lite.labs.registry import EXERCISES
@@ -170,7 +170,7 @@ SOLUTIONS = {
 # --- the package's own functions, handed in as they are or called inside a "solution" --------------
 PACKAGE = {
     "01.log_mel": (vggish.log_mel_spectrogram, "sasr_lite.features.vggish.log_mel_spectrogram"),
-    "01.stride_sampling": (store.load_official_video, "sasr_lite.data.store.load_official_video"),
+    "01.stride_sampling": (official_features.load_official_video, "sasr_lite.data.official_features.load_official_video"),
     "02.answer_prior": (AnswerPrior().predict, "sasr_lite.baselines.AnswerPrior"),
     "03.self_attention": (functools.partial(slt.self_attention, return_weights=False),
                           "sasr_lite.model.slt.self_attention"),
@@ -189,10 +189,10 @@ PACKAGE = {
 
 def stride_via_package(audio, maps, stride):
     with tempfile.TemporaryDirectory() as root:
-        for path, x in zip(store.official_paths(root, "v"), (audio, maps)):
+        for path, x in zip(official_features.official_paths(root, "v"), (audio, maps)):
             path.parent.mkdir()
             np.save(path, x.numpy())
-        rows = store.load_official_video(root, "v", stride, len(audio))
+        rows = official_features.load_official_video(root, "v", stride, len(audio))
         return tuple(torch.from_numpy(np.array(rows[k])) for k in ("audio", "maps", "visual"))
 
 

@@ -10,14 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sasr_lite.data.store import (
-    MANIFEST,
-    FeatureStore,
-    StoreWriter,
-    build_from_official,
-    official_paths,
-    read_manifest,
-)
+from sasr_lite.data.official_features import build_from_official, official_paths
+from sasr_lite.data.store import MANIFEST, FeatureStore, read_manifest
+from sasr_lite.data.store_writer import StoreWriter
 
 
 def write_official(root: Path, video_id: str, seed: int, frames: int = 60, dtype=np.float32):

@@ -28,7 +28,8 @@ from torch.utils.data import default_collate
 
 from sasr_lite.data.annotations import QARecord, parse_record
 from sasr_lite.data.dataset import AVQADataset, BatchLoader
-from sasr_lite.data.store import FeatureStore, StoreWriter
+from sasr_lite.data.store import FeatureStore
+from sasr_lite.data.store_writer import StoreWriter
 from sasr_lite.data.taxonomy import ANSWER_WORDS, PLACEHOLDER_VALUES, TEMPLATES
 from sasr_lite.data.vocab import build_vocabularies
 

@@ -9,7 +9,7 @@ import tempfile
 import numpy as np
 import torch
 
-from sasr_lite.data import store
+from sasr_lite.data import official_features, store
 from sasr_lite.features import vggish
 from sasr_lite.labs.compare import Case
 from sasr_lite.labs.exercise import Exercise
@@ -83,10 +83,10 @@ def stride_sampling(audio: torch.Tensor, maps: torch.Tensor, stride: int):
 def _official_rows(audio: torch.Tensor, maps: torch.Tensor, stride: int) -> tuple[torch.Tensor, ...]:
     """The package's rows for these features, through the official per-video .npy files."""
     with tempfile.TemporaryDirectory() as root:
-        for path, values in zip(store.official_paths(root, "clip"), (audio, maps)):
+        for path, values in zip(official_features.official_paths(root, "clip"), (audio, maps)):
             path.parent.mkdir()
             np.save(path, values.numpy())
-        rows = store.load_official_video(root, "clip", stride, num_frames=len(audio))
+        rows = official_features.load_official_video(root, "clip", stride, num_frames=len(audio))
         # copies: the rows may be views of the memory-mapped files
         return tuple(torch.tensor(np.array(rows[k])) for k in ("audio", "maps", "visual"))
 
@@ -155,7 +155,7 @@ EXERCISES = [
     Exercise(
         "01.stride_sampling", "Keep every 6th second of the official features and lay the maps out as the store does.",
         15,
-        Implement(STRIDE_SAMPLING_STUB, (Target(store, "load_official_video"),), _stride_cases,
+        Implement(STRIDE_SAMPLING_STUB, (Target(official_features, "load_official_video"),), _stride_cases,
                   ("audio", "maps", "visual")),
     ),
     Exercise(

@@ -64,7 +64,8 @@ from tqdm.std import tqdm
 from sasr_lite.data.annotations import PAD, question_tokens
 from sasr_lite.data.avqa_yang import NAME, NUM_CHOICES, QUESTION_LEN, QUESTION_TYPES, SPLITS, split_file
 from sasr_lite.data.files import disk_size, write_text_atomic
-from sasr_lite.data.store import StoreWriter, store_nbytes
+from sasr_lite.data.store import store_nbytes
+from sasr_lite.data.store_writer import StoreWriter
 from sasr_lite.data.taxonomy import INSTRUMENTS, SIDES
 from sasr_lite.synth.features import WORLD_SEED, FeatureRenderer
 from sasr_lite.synth.presets import AVQA_YANG_PRESETS, AVQAPreset, split_counts

@@ -32,7 +32,8 @@ from tqdm.std import tqdm
 from sasr_lite.data.annotations import question_tokens
 from sasr_lite.data.datasets import NAMES
 from sasr_lite.data.files import disk_size, write_text_atomic
-from sasr_lite.data.store import StoreWriter, store_nbytes
+from sasr_lite.data.store import store_nbytes
+from sasr_lite.data.store_writer import StoreWriter
 from sasr_lite.data.taxonomy import INSTRUMENTS
 from sasr_lite.outputs import writing
 from sasr_lite.synth.cues import CUE_PRESETS, Cues, resolve_cues
