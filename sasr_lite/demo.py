@@ -38,52 +38,12 @@ from sasr_lite.data.files import read_json, write_json_atomic, write_text_atomic
 from sasr_lite.data.taxonomy import INSTRUMENTS
 from sasr_lite.scale import resolve_scale
 from sasr_lite.data.loading import TrainData, load_data
-from sasr_lite.outputs import claim, folder_lock, record_outputs, remove_own, writing
+from sasr_lite.outputs import writing
 from sasr_lite.presets import preset
+from sasr_lite.synth.cache import ensure_benchmark
 from sasr_lite.train import train
 
 ABLATION = "SaSR-Net w/o SLT & SaSR"
-
-
-def ensure_benchmark(root: Path, size: str | int, seed: int = 0, overwrite: bool = False) -> Path:
-    """The synthetic benchmark at ``root``; generated when its synth.json (written last) is missing,
-    and generated again when synth.json says another format version, size, seed, number of
-    questions per video or set of instrument classes than the size's preset. The output rule
-    (`sasr_lite.outputs`) decides whether it may be written: a folder holding files the generator
-    did not write, or changed since, is refused unless ``overwrite`` (which moves it aside); a
-    current benchmark is kept either way."""
-    from sasr_lite.synth.generate import (
-        SYNTH_FORMAT, SYNTH_VERSION, generate, preset_instruments, preset_questions_per_video)
-
-    manifest = root / "synth.json"
-    with folder_lock(root, "synth"):
-        if manifest.is_file():
-            info = read_json(manifest, "synth.json")
-            if not isinstance(info, dict) or info.get("format") != SYNTH_FORMAT:
-                raise ValueError(f"{manifest} is not a {SYNTH_FORMAT} manifest; refusing to overwrite {root}")
-            wanted = {"format version": ("version", SYNTH_VERSION), "size": ("size", size), "seed": ("seed", seed),
-                      "questions per video": ("questions_per_video", preset_questions_per_video(size)),
-                      "instruments": ("instruments", list(preset_instruments(size)))}
-            stale = [f"{what} {info.get(key)!r}, not {value!r}" for what, (key, value) in wanted.items()
-                     if info.get(key) != value]
-            if not stale:
-                return root
-            reason = "; ".join(stale)
-            try:
-                state = claim(root, "synth", replace_own=True, overwrite=overwrite)
-            except FileExistsError as err:
-                raise FileExistsError(f"{root} needs regenerating ({reason}), but {err}") from None
-            if state == "replace":
-                print(f"regenerating {root}: {reason}", flush=True)
-                remove_own(root)  # every file there is one the generator wrote, unchanged since
-        else:
-            claim(root, "synth", replace_own=True, overwrite=overwrite)
-        print(f"generating the {size} synthetic benchmark into {root} ...", flush=True)
-        start = time.perf_counter()
-        generate(root, size=size, seed=seed)
-        record_outputs(root, "synth")
-    print(f"  done in {time.perf_counter() - start:.0f} s", flush=True)
-    return root
 
 
 def _baselines(data: TrainData, seed: int, smoke: bool) -> dict[str, dict[int, str]]:

@@ -25,6 +25,7 @@ from sasr_lite.config import SaSRConfig, TrainConfig
 from sasr_lite.device import pick_device
 from sasr_lite.presets import Preset, preset
 from sasr_lite.scale import resolve_scale
+from sasr_lite.synth.cache import ensure_benchmark
 
 DATA_ENV = "SASR_LITE_DATA"  # a prepared MUSIC-AVQA folder for notebooks 08-11 instead of the synthetic benchmark
 AVQA_YANG_DATA_ENV = "SASR_LITE_AVQA_YANG_DATA"  # a prepared AVQA-Yang folder for notebook 13
@@ -102,18 +103,6 @@ def run_root(sizes: Preset, data) -> Path:
     return sizes.runs if data.release == "synthetic" else sizes.runs / data.release
 
 
-def _generator_fingerprint() -> str:
-    """SHA-256 of the synthetic generator's source: a cached benchmark made by other code is stale."""
-    import hashlib
-
-    import sasr_lite.synth
-
-    digest = hashlib.sha256()
-    for path in sorted(Path(sasr_lite.synth.__file__).parent.glob("*.py")):
-        digest.update(path.name.encode() + path.read_bytes())
-    return digest.hexdigest()
-
-
 def cue_suffix(size: str, cues=None) -> str:
     """"" for the size's own cues, else "-<knob>-on/off" for each knob that differs from them."""
     from sasr_lite.synth.cues import resolve_cues
@@ -128,32 +117,15 @@ def cue_suffix(size: str, cues=None) -> str:
 def synthetic_benchmark(size: str, root: str | Path = "data", seed: int = 0, dataset: str = "music-avqa",
                         cues=None, bias: float = 0.0, rephrasings: int = 0) -> Path:
     """``root/synth-{size}`` (MUSIC-AVQA) or ``root/synth-avqa-yang-{size}``, generated on first use
-    and again whenever the generator's code changed (synth.json, written last, marks a complete
-    folder; .generator-sha256 records the code). MUSIC-AVQA only: ``cues``, other cues than the
-    size's preset (a `Cues`, preset name or dict of knobs), in a folder named after the knobs that
-    differ; ``bias`` and ``rephrasings`` (notebook 14: `sasr_lite.synth.generate.generate`) add
-    ``-bias{b}`` and ``-r{k}`` to the folder name."""
-    import shutil
-
-    from sasr_lite.synth.avqa_yang import generate_avqa_yang
-    from sasr_lite.synth.generate import generate
-
+    and again when stale (`sasr_lite.synth.cache.ensure_benchmark`: other settings or other
+    generator code). MUSIC-AVQA only: ``cues``, other cues than the size's preset (a `Cues`, preset
+    name or dict of knobs), in a folder named after the knobs that differ; ``bias`` and
+    ``rephrasings`` (notebook 14: `sasr_lite.synth.generate.generate`) add ``-bias{b}`` and
+    ``-r{k}`` to the folder name."""
     yang = dataset == "avqa-yang"
     options = cue_suffix(size, cues) + (f"-bias{bias:g}" if bias else "") + (f"-r{rephrasings}" if rephrasings else "")
     path = Path(root) / (f"synth-avqa-yang-{size}" if yang else f"synth-{size}{options}")
-    stamp = path / ".generator-sha256"
-    fingerprint = _generator_fingerprint()
-    complete = (path / "synth.json").is_file() and stamp.is_file() and stamp.read_text() == fingerprint
-    if not complete:
-        name = "AVQA-Yang" if yang else "MUSIC-AVQA"
-        print(f"generating the {size} synthetic {name} benchmark (seed {seed}) into {path} ...")
-        shutil.rmtree(path, ignore_errors=True)
-        if yang:
-            generate_avqa_yang(path, size=size, seed=seed)
-        else:
-            generate(path, size=size, seed=seed, cues=cues, bias=bias, rephrasings=rephrasings)
-        stamp.write_text(fingerprint)
-    return path
+    return ensure_benchmark(path, size, seed=seed, dataset=dataset, cues=cues, bias=bias, rephrasings=rephrasings)
 
 
 def _reusable(path: Path, data, model_config: SaSRConfig, train_config: TrainConfig):

@@ -157,7 +157,7 @@ def test_synth_refuses_a_folder_of_hand_made_files(tmp_path, capsys):
 
 
 def test_demo_keeps_a_custom_benchmark_and_the_files_beside_it(tmp_path, capsys):
-    from sasr_lite.demo import ensure_benchmark
+    from sasr_lite.synth.cache import ensure_benchmark
     from sasr_lite.synth.generate import generate
 
     root = generate(tmp_path / "bench", size=10, seed=0)

@@ -19,7 +19,7 @@ from sasr_lite.data.store import FeatureStore
 from sasr_lite.data.taxonomy import INSTRUMENTS, TEMPLATE_BY_KEY
 from sasr_lite.data.vocab import build_vocabularies
 from sasr_lite.synth.features import FeatureRenderer, make_world
-from sasr_lite.demo import ensure_benchmark
+from sasr_lite.synth.cache import ensure_benchmark
 from sasr_lite.outputs import MARKER, record_outputs
 from sasr_lite.synth.generate import SYNTH_VERSION, generate, make_questions
 from sasr_lite.synth.presets import DEMO_INSTRUMENTS, SPLITS

@@ -74,7 +74,7 @@ from sasr_lite.synth.scenes import (
     BLOCK, NUM_BLOCKS, NUM_POSITIONS, Instrument, Scene, kept_segments, sample_scene, save_scenes,
 )
 
-AVQA_SYNTH_FORMAT = "sasr-lite-synthetic-avqa-yang"  # not the MUSIC format: `demo.ensure_benchmark` never overwrites it
+AVQA_SYNTH_FORMAT = "sasr-lite-synthetic-avqa-yang"  # its own format: `synth.cache` never takes one benchmark for the other
 AVQA_SYNTH_VERSION = 1
 CLIP_SECONDS = NUM_BLOCKS  # one second per 6-segment block
 SEGMENTS = kept_segments(BLOCK)  # the scene segment rendered for each second: 0, 6, ..., 54
