@@ -30,6 +30,7 @@ ratio is printed for it.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import tempfile
 import time
@@ -43,13 +44,14 @@ from torch.utils.flop_counter import FlopCounterMode
 from sasr_lite.cli import at_least
 from sasr_lite.config import SaSRConfig
 from sasr_lite.data.annotations import parse_record
+from sasr_lite.data.batch import model_inputs
 from sasr_lite.data.dataset import AVQADataset, BatchLoader
 from sasr_lite.data.store import FeatureStore
 from sasr_lite.data.store_writer import StoreWriter
 from sasr_lite.data.vocab import build_vocabularies
 from sasr_lite.device import autocast, cpu_has_bf16, cpu_threads, keep_freed_memory, maps_dtype, pick_device
-from sasr_lite.losses import sasr_losses
 from sasr_lite.model import build_model
+from sasr_lite.step import train_step
 from sasr_lite.train import build_optimizer
 
 T, P, AUDIO_DIM, VISUAL_DIM, L = 10, 196, 128, 512, 14
@@ -110,39 +112,30 @@ def _random_batch(config: SaSRConfig, batch_size: int, questions_per_video: int,
 
 
 def _steps(config: SaSRConfig, batch_size: int, device: torch.device, questions_per_video: int, precision: str):
-    """(model, train_step, infer_step) of build_model(config) on one random batch."""
+    """(model, train_once, infer_once) of build_model(config) on one random batch: `train_step` and
+    a forward without gradients."""
     torch.manual_seed(0)
     model = build_model(config).to(device)
     optimizer = build_optimizer(model, lr=1e-4)
     batch = _random_batch(config, batch_size, questions_per_video, device, maps_dtype(device, precision))
 
-    def train_step() -> None:
-        with autocast(device, precision):
-            out = model(batch["audio"], batch["visual"], batch["visual_maps"], batch["question"], batch["visual_maps_neg"],
-                        batch["video_of"], batch["visual_neg"], batch["question_len"])
-            loss = sasr_losses(out, batch["answer"], batch["sources"], config)["total"]
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-
     @torch.no_grad()
-    def infer_step() -> None:
+    def infer_once() -> None:
         with autocast(device, precision):
-            model(batch["audio"], batch["visual"], batch["visual_maps"], batch["question"], video_of=batch["video_of"],
-                  question_len=batch["question_len"])
+            model(**model_inputs(batch))
 
-    return model, train_step, infer_step
+    return model, functools.partial(train_step, model, batch, optimizer, config, precision=precision), infer_once
 
 
 def model_speed(config: SaSRConfig, batch_size: int, device: torch.device, steps: int, warmup: int = 2,
                 questions_per_video: int = 1, precision: str = "fp32", min_seconds: float = 0.0) -> dict:
     """Training and inference samples/s of build_model(config) on random MUSIC-AVQA-shaped inputs:
     ``batch_size`` questions about ``batch_size / questions_per_video`` videos, in ``precision``."""
-    model, train_step, infer_step = _steps(config, batch_size, device, questions_per_video, precision)
+    model, train_once, infer_once = _steps(config, batch_size, device, questions_per_video, precision)
     model.train()
-    train_s = _timed(train_step, steps, warmup, device, min_seconds)
+    train_s = _timed(train_once, steps, warmup, device, min_seconds)
     model.eval()
-    infer_s = _timed(infer_step, steps, warmup, device, min_seconds)
+    infer_s = _timed(infer_once, steps, warmup, device, min_seconds)
     B = batch_size
     return {"train_samples_per_s": B / train_s, "infer_samples_per_s": B / infer_s, "train_ms_per_batch": 1e3 * train_s}
 
@@ -152,9 +145,9 @@ def flops_per_sample(config: SaSRConfig, batch_size: int, questions_per_video: i
     forward, as torch.utils.flop_counter counts them (matrix products; elementwise work is free
     in a roofline). Counted on the CPU in fp32: the count does not depend on device or precision."""
     cpu = torch.device("cpu")
-    model, train_step, infer_step = _steps(config, batch_size, cpu, questions_per_video, "fp32")
+    model, train_once, infer_once = _steps(config, batch_size, cpu, questions_per_video, "fp32")
     counts = {}
-    for what, step, mode in (("train", train_step, model.train), ("infer", infer_step, model.eval)):
+    for what, step, mode in (("train", train_once, model.train), ("infer", infer_once, model.eval)):
         mode()
         with FlopCounterMode(display=False) as counter:
             step()

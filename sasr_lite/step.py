@@ -4,11 +4,11 @@ Notebook 08 shows `train_step` and runs it by hand. `sasr_lite.train` calls the 
 every batch and wraps it with what a long run needs: shuffling and negatives per epoch, validation,
 checkpoints, the non-finite stop, progress bars and DDP.
 
-A batch is the dict `BatchLoader` yields (`sasr_lite.data.dataset`): per question `question`
-[B, L] with `question_len` [B] and `answer` [B]; per video `audio` [V, T, 128], `visual` [V, T, 512],
-`visual_maps` [V, T, P, 512] and `sources` [V, C]; and `video_of` [B], the row of each question's
-video (V <= B: questions of one video share its rows); `visual_neg` / `visual_maps_neg` are another
-video's features for the matching loss. AVQA-Yang batches add `choices` and `choice_len`.
+A batch is the `Batch` `BatchLoader` yields (`sasr_lite.data.batch`): per question `question`
+[B, L] and `answer` [B]; per video `audio` [V, T, 128], `visual` [V, T, 512], `visual_maps`
+[V, T, P, 512] and `sources` [V, C]; `video_of` [B], the row of each question's video (V <= B:
+questions of one video share its rows); `visual_neg` / `visual_maps_neg`, another video's features
+for the matching loss.
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ from __future__ import annotations
 import torch
 
 from sasr_lite.config import SaSRConfig
+from sasr_lite.data.batch import Batch, model_inputs
 from sasr_lite.device import autocast
 from sasr_lite.losses import sasr_losses
 
 
-def forward_losses(model: torch.nn.Module, batch: dict, model_config: SaSRConfig, negatives: bool = True,
+def forward_losses(model: torch.nn.Module, batch: Batch, model_config: SaSRConfig, negatives: bool = True,
                    precision: str = "auto"):
     """(output, losses): the forward pass and the four losses of docs/design.md §3.6 under autocast.
 
@@ -30,15 +31,12 @@ def forward_losses(model: torch.nn.Module, batch: dict, model_config: SaSRConfig
     """
     device = batch["answer"].device
     with autocast(device, precision):  # bf16 on CUDA, fp32 on a CPU unless asked (sasr_lite.device)
-        output = model(batch["audio"], batch["visual"], batch["visual_maps"], batch["question"],
-                       batch["visual_maps_neg"] if negatives else None, batch["video_of"],
-                       batch["visual_neg"] if negatives else None, batch["question_len"],
-                       batch.get("choices"), batch.get("choice_len"))
+        output = model(**model_inputs(batch, negatives))
         losses = sasr_losses(output, batch["answer"], batch["sources"], model_config)
     return output, losses
 
 
-def train_step(model: torch.nn.Module, batch: dict, optimizer: torch.optim.Optimizer, model_config: SaSRConfig,
+def train_step(model: torch.nn.Module, batch: Batch, optimizer: torch.optim.Optimizer, model_config: SaSRConfig,
                negatives: bool = True, precision: str = "auto"):
     """One optimisation step on ``batch``; returns (output, losses) for the caller's bookkeeping.
 

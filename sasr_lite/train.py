@@ -43,6 +43,7 @@ from tqdm.std import tqdm  # plain text bars, also inside notebooks (no widget)
 
 from sasr_lite.checkpoint import capture_rng_state, load_checkpoint, restore_rng_state, save_checkpoint
 from sasr_lite.config import SaSRConfig, TrainConfig
+from sasr_lite.data.batch import model_inputs
 from sasr_lite.data.dataset import BatchLoader
 from sasr_lite.data.files import write_json_atomic, write_text_atomic
 from sasr_lite.data.loading import TrainData, load_data, sized_for
@@ -156,9 +157,7 @@ def validation_accuracy(model: torch.nn.Module, batches, device: torch.device, w
     counts = torch.zeros(3, dtype=torch.float64, device=device)  # right, questions, non-finite rows
     for batch in batches:
         with autocast(device, precision):
-            logits = model(batch["audio"], batch["visual"], batch["visual_maps"], batch["question"],
-                           video_of=batch["video_of"], question_len=batch["question_len"],
-                           choices=batch.get("choices"), choice_len=batch.get("choice_len")).answer_logits
+            logits = model(**model_inputs(batch)).answer_logits
         counts[0] += (logits.argmax(-1) == batch["answer"]).sum()
         counts[1] += len(batch["answer"])
         counts[2] += (~torch.isfinite(logits)).any(-1).sum()

@@ -57,3 +57,16 @@ def test_forward_losses_without_negatives_leaves_parameters_and_gradients_alone(
     assert set(losses) >= {"avqa", "source", "reg", "match", "total"}
     assert all(p.grad is None for p in model.parameters())
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+
+
+def test_model_inputs_are_the_forward_arguments_a_batch_supplies(tiny):
+    from sasr_lite.data.batch import model_inputs
+
+    _, model, batch = _setup(tiny)
+    assert set(model_inputs(batch)) == {"audio", "visual", "visual_maps", "question", "video_of", "question_len"}
+    assert set(model_inputs(batch, negatives=True)) - set(model_inputs(batch)) == {"visual_maps_neg", "visual_neg"}
+    torch.manual_seed(0)
+    by_keywords = model.eval()(**model_inputs(batch)).answer_logits
+    positional = model(batch["audio"], batch["visual"], batch["visual_maps"], batch["question"], None,
+                       batch["video_of"], None, batch["question_len"]).answer_logits
+    torch.testing.assert_close(by_keywords, positional, rtol=0, atol=0)

@@ -198,7 +198,8 @@ class AVQADataset(Dataset):
 
 
 class BatchLoader:
-    """Batches of `AVQADataset` questions, each gathered with a few reads of the store's arrays.
+    """Batches (`sasr_lite.data.batch.Batch`) of `AVQADataset` questions, each gathered with a few
+    reads of the store's arrays.
 
     A batch holds its B questions (``question``, ``answer``, ``subtype``, ``template``,
     ``question_id``, ``video_of`` and ``question_len`` [B]) and, once each, the V videos they are

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from sasr_lite.data.batch import model_inputs
 from sasr_lite.device import autocast
 from sasr_lite.errors import NonFiniteError
 
@@ -35,9 +36,7 @@ def predict(model: torch.nn.Module, batches, answer_vocab, keep_attention: bool 
     frames, out = [], ModelPredictions(frame=pd.DataFrame())
     for batch in batches:
         with autocast(device):
-            output = model(batch["audio"], batch["visual"], batch["visual_maps"], batch["question"],
-                           video_of=batch["video_of"], question_len=batch["question_len"],
-                           choices=batch.get("choices"), choice_len=batch.get("choice_len"))
+            output = model(**model_inputs(batch))
         qids = batch["question_id"].cpu().numpy()
         video_rows = batch["video_index"].cpu().numpy()  # [V]
         broken = (~torch.isfinite(output.answer_logits)).any(-1).cpu().numpy()  # [B]
