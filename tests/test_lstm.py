@@ -102,6 +102,22 @@ def test_final_state_under_bf16_autocast_stays_close_to_float32():
     assert all(g.isfinite().all() and g.abs().sum() > 0 for g in grads)
 
 
+def test_recurrence_ignores_autocast_in_forward_and_backward():
+    batch_sizes = [3, 2, 2, 1]
+    gates_x = torch.randn(sum(batch_sizes), 4 * 8, requires_grad=True)
+    weight_hh = torch.randn(4 * 8, 8, requires_grad=True)
+    w_h, w_c = torch.randn(3, 8), torch.randn(3, 8)
+    h, c = LSTMRecurrence.apply(gates_x, weight_hh, batch_sizes)
+    expected = _grads(h, c, [gates_x, weight_hh], w_h, w_c)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        h_ac, c_ac = LSTMRecurrence.apply(gates_x, weight_hh, batch_sizes)
+        grads = _grads(h_ac, c_ac, [gates_x, weight_hh], w_h, w_c)
+    torch.testing.assert_close(h_ac, h, atol=0, rtol=0)
+    torch.testing.assert_close(c_ac, c, atol=0, rtol=0)
+    for g, g_ref in zip(grads, expected):
+        torch.testing.assert_close(g, g_ref, atol=0, rtol=0)
+
+
 def test_final_state_refuses_lstms_it_does_not_compute():
     x, lengths = torch.randn(2, 3, 4), torch.tensor([3, 2])
     for lstm in (nn.LSTM(4, 5, num_layers=2, batch_first=True), nn.LSTM(4, 5, bidirectional=True, batch_first=True),
