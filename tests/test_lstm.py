@@ -11,7 +11,6 @@ import model_reference as ref
 from model_reference import one_thread  # noqa: F401  (autouse fixture)
 from sasr_lite.model import QuestionEncoder
 from sasr_lite.model.lstm import LSTMRecurrence, lstm_final_state
-from sasr_lite.model.official.blocks import PaddedQuestionEncoder
 
 LENGTHS = [3, 7, 1, 5, 7]  # unsorted, a tie at the longest, a one-word question
 
@@ -124,17 +123,3 @@ def test_final_state_refuses_lstms_it_does_not_compute():
                  nn.LSTM(4, 5), nn.LSTM(4, 5, bias=False, batch_first=True)):
         with pytest.raises(ValueError, match="one-layer, unidirectional, batch-first LSTM with biases"):
             lstm_final_state(lstm, x, lengths)
-
-
-def test_official_padded_encoder_equals_nn_lstm_over_all_positions():
-    enc = PaddedQuestionEncoder(vocab_size=30, word_dim=16, d_model=12)
-    question = torch.randint(0, 30, (3, 9))
-    question[0, 4:] = 0  # the official encoder reads on through the <pad> tokens
-    words = torch.tanh(enc.embedding(question))
-    _, (h_ref, c_ref) = enc.lstm(words)
-    expected = enc.fc(torch.tanh(torch.cat([h_ref[0], c_ref[0]], dim=-1)))
-    q = enc(question)
-    torch.testing.assert_close(q, expected, atol=1e-6, rtol=0)
-    params = list(enc.parameters())
-    for g, g_ref in zip(torch.autograd.grad(q.sum(), params), torch.autograd.grad(expected.sum(), params)):
-        torch.testing.assert_close(g, g_ref, atol=1e-5, rtol=1e-5)

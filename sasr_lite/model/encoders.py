@@ -52,21 +52,18 @@ class QuestionEncoder(nn.Module):
         state = torch.cat([h_n, c_n], dim=-1)  # [B, 2D]
         return self.fc(torch.tanh(state))  # [B, D]
 
-    def final_state(self, words: torch.Tensor, lengths: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
-        """words [B, L, word_dim], lengths [B] on the host (None: all L) -> the LSTM's h, c [B, D]
-        after each question's last word.
+    def final_state(self, words: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """words [B, L, word_dim], lengths [B] on the host -> the LSTM's h, c [B, D] after each last word.
 
         On the CPU `lstm_final_state` (the same LSTM, its weight gradients in one product instead
         of one per step) trains faster. It reads the packing's step sizes as numbers, so it runs
         only where value reads cost no wait (`reads_values`); a GPU keeps cuDNN's fused LSTM.
         """
-        if reads_values(words):
-            B, L = words.shape[:2]
-            return lstm_final_state(self.lstm, words, torch.full((B,), L) if lengths is None else lengths)
-        if lengths is not None:
-            words = pack_padded_sequence(words, lengths, batch_first=True, enforce_sorted=False)
-        _, (h_n, c_n) = self.lstm(words)  # each [1, B, D]
-        return h_n[-1], c_n[-1]
+        if not reads_values(words):
+            packed = pack_padded_sequence(words, lengths, batch_first=True, enforce_sorted=False)
+            _, (h_n, c_n) = self.lstm(packed)  # each [1, B, D]
+            return h_n[-1], c_n[-1]
+        return lstm_final_state(self.lstm, words, lengths)
 
     def check_words(self, question: torch.Tensor) -> None:
         """Refuse anything but [B, L] integer word indices inside the vocabulary."""

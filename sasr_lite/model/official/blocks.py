@@ -28,8 +28,8 @@ class PaddedQuestionEncoder(QuestionEncoder):
         self.check_words(question)
         # (3.1) q = FC(tanh([h_L; c_L])), the LSTM's state after the last position, padding or not
         words = torch.tanh(self.embedding(question))  # [B, L, word_dim]
-        h_n, c_n = self.final_state(words, None)  # each [B, D]
-        return self.fc(torch.tanh(torch.cat([h_n, c_n], dim=-1)))
+        _, (h_n, c_n) = self.lstm(words)  # each [1, B, D]
+        return self.fc(torch.tanh(torch.cat([h_n[-1], c_n[-1]], dim=-1)))
 
 
 class AudioGuidedGrounding(nn.Module):
