@@ -59,11 +59,11 @@ class QuestionEncoder(nn.Module):
         of one per step) trains faster. It reads the packing's step sizes as numbers, so it runs
         only where value reads cost no wait (`reads_values`); a GPU keeps cuDNN's fused LSTM.
         """
-        if not reads_values(words):
-            packed = pack_padded_sequence(words, lengths, batch_first=True, enforce_sorted=False)
-            _, (h_n, c_n) = self.lstm(packed)  # each [1, B, D]
-            return h_n[-1], c_n[-1]
-        return lstm_final_state(self.lstm, words, lengths)
+        if reads_values(words):
+            return lstm_final_state(self.lstm, words, lengths)
+        packed = pack_padded_sequence(words, lengths, batch_first=True, enforce_sorted=False)
+        _, (h_n, c_n) = self.lstm(packed)  # each [1, B, D]
+        return h_n[-1], c_n[-1]
 
     def check_words(self, question: torch.Tensor) -> None:
         """Refuse anything but [B, L] integer word indices inside the vocabulary."""
