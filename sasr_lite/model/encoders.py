@@ -9,6 +9,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
 from sasr_lite.data.vocab import question_lengths
+from sasr_lite.model.lstm import lstm_final_state
 from sasr_lite.model.shapes import check_float, check_shape, reads_values
 
 
@@ -47,11 +48,22 @@ class QuestionEncoder(nn.Module):
         lengths = torch.as_tensor(lengths, dtype=torch.int64).cpu()  # no copy when already on the host
         if len(lengths) != len(question):
             raise ValueError(f"lengths must give one length per question ({len(question)}), got {len(lengths)}")
-        packed = pack_padded_sequence(words, lengths, batch_first=True, enforce_sorted=False)
-        _, (h_n, c_n) = self.lstm(packed)  # each [1, B, D]
-        state = torch.cat([h_n[-1], c_n[-1]], dim=-1)  # [B, 2D]
+        h_n, c_n = self.final_state(words, lengths)  # each [B, D]
+        state = torch.cat([h_n, c_n], dim=-1)  # [B, 2D]
         return self.fc(torch.tanh(state))  # [B, D]
 
+    def final_state(self, words: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """words [B, L, word_dim], lengths [B] on the host -> the LSTM's h, c [B, D] after each last word.
+
+        On the CPU `lstm_final_state` (the same LSTM, its weight gradients in one product instead
+        of one per step) trains faster. It reads the packing's step sizes as numbers, so it runs
+        only where value reads cost no wait (`reads_values`); a GPU keeps cuDNN's fused LSTM.
+        """
+        if reads_values(words):
+            return lstm_final_state(self.lstm, words, lengths)
+        packed = pack_padded_sequence(words, lengths, batch_first=True, enforce_sorted=False)
+        _, (h_n, c_n) = self.lstm(packed)  # each [1, B, D]
+        return h_n[-1], c_n[-1]
 
     def check_words(self, question: torch.Tensor) -> None:
         """Refuse anything but [B, L] integer word indices inside the vocabulary."""
