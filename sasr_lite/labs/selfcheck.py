@@ -29,7 +29,8 @@ def _ask(request: dict) -> dict:
         root = str(Path(sasr_lite.__file__).resolve().parents[1])  # the judge imports this same package
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
         _judge = subprocess.Popen([sys.executable, "-m", "sasr_lite.labs.judge"], stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, text=True, env=env)
+                                  stdout=subprocess.PIPE, text=True, env=env,
+                                  start_new_session=True)  # a kernel interrupt is not meant for the judge
     _judge.stdin.write(json.dumps(request) + "\n")
     _judge.stdin.flush()
     line = _judge.stdout.readline()
