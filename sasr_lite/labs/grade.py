@@ -34,6 +34,7 @@ import sasr_lite
 from sasr_lite.data.files import write_json_atomic, write_text_atomic
 from sasr_lite.labs import judge
 from sasr_lite.labs.registry import EXERCISES
+from sasr_lite.labs.selfcheck import GRADING
 from sasr_lite.outputs import writing
 
 COLUMNS = ["student", "exercise", "points", "max_points", "verdict", "notebook", "reason"]
@@ -119,10 +120,11 @@ def _capture_cell(answer: Answer, inputs: Path, outputs: Path, time_limit: float
 
 
 def _kernel_env() -> dict[str, str]:
-    """The grader's environment at the test scale, with this package first on the kernel's path."""
+    """The grader's environment at the test scale, with this package first on the kernel's path
+    and ``GRADING`` set (the notebook's own check calls then skip their work)."""
     root = str(Path(sasr_lite.__file__).resolve().parents[1])
     path = os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    env = {**os.environ, "SASR_LITE_SCALE": "test", "PYTHONPATH": path}
+    env = {**os.environ, "SASR_LITE_SCALE": "test", "PYTHONPATH": path, GRADING: "1"}
     env.pop("MPLBACKEND", None)
     return env
 

@@ -18,6 +18,7 @@ from sasr_lite.labs import sandbox
 from sasr_lite.labs.verdict import Verdict
 
 TIME_LIMIT = 60.0  # seconds one answer may run on all of its inputs
+GRADING = "SASR_LITE_GRADING"  # set in the kernels of `sasr-lite grade`, which grades every answer itself
 
 _judge: subprocess.Popen | None = None
 
