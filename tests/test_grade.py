@@ -10,6 +10,7 @@ import functools
 import json
 import math
 import sys
+from pathlib import Path
 
 import nbformat
 import pandas as pd
@@ -77,6 +78,7 @@ STUDENTS = {
 }
 TRICKS = ["redefined_check", "printed_pass", "allclose_patched", "grader_class_patched", "package_patched_first",
           "expected_through_frames", "default_argument", "closure", "callable_object", "partial"]
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 SEED = 12345
 TIME_LIMIT = 5
 
@@ -275,3 +277,23 @@ def test_the_paired_bootstrap_solution_is_right_but_refused(capsys):
     assert interval(correct, 100, 2) == pytest.approx(expected)  # the trick computes the right numbers
     assert not check("09.bootstrap_interval", interval)
     assert "the package's own sasr_lite.evaluate.paired_bootstrap" in said(capsys)
+
+
+# --- the committed notebooks' own solutions -----------------------------------------------------------
+@pytest.mark.slow
+def test_every_notebook_solution_passes_its_exercise(tmp_path):
+    """Each lesson's exercise section (from the cell importing check to the end), graded as the
+    instructor would: every implement and predict solution must PASS. An experiment's solution
+    reads the lesson's data and runs, so outside its full notebook it only has to be found."""
+    folder = tmp_path / "solutions"
+    for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
+        code = [c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+        start = next((i for i, source in enumerate(code) if "from sasr_lite.labs import check" in source), None)
+        if start is not None:
+            write_notebook(folder / path.name, code[start:])
+    assert cli.main(["grade", str(folder), "--out", str(tmp_path / "out"), "--seed", "7"]) == 0
+    grades = pd.read_csv(tmp_path / "out" / "grades.csv").set_index("exercise")
+    assert sorted(grades.index) == sorted(EXERCISES), "every exercise is checked in its notebook"
+    for exercise, found in grades.iterrows():
+        if EXERCISES[exercise].kind != "experiment":
+            assert found["verdict"] == "PASS", (exercise, found["reason"])
