@@ -10,6 +10,7 @@ import functools
 import json
 import math
 import sys
+import types
 from pathlib import Path
 
 import nbformat
@@ -19,7 +20,7 @@ import torch
 from nbformat.v4 import new_code_cell, new_notebook
 
 from sasr_lite import cli, evaluate
-from sasr_lite.labs import check
+from sasr_lite.labs import check, guard
 from sasr_lite.labs.grade import COLUMNS, answers_in
 from sasr_lite.labs.inputs import graded_questions
 from sasr_lite.labs.registry import EXERCISES
@@ -212,6 +213,30 @@ def test_answers_are_found_in_check_calls_however_the_cell_is_written():
     assert [(a.cell, a.exercise, a.expression) for a in answers] == [
         (0, "03.self_attention", 'answers["mine"]'), (1, "03.reg_loss_chance", "lambda: 3.09")]
     assert notes == ["code cell 3 is not valid Python (invalid syntax, line 1)."]
+
+
+# --- the guard ----------------------------------------------------------------------------------------
+def _closure():
+    scale = 2
+
+    def scaled(x):
+        return x * scale
+
+    return scaled
+
+
+def test_the_guard_blocks_every_function_with_the_code_however_it_is_held():
+    original = _closure()  # its code has a free variable: the blocker's must take one too
+    copy = types.FunctionType(original.__code__, original.__globals__, "copy", None, original.__closure__)
+    held = [functools.partial(original), lambda x, f=copy: f(x)]
+    code = original.__code__
+    assert guard.block([(code.co_filename, code.co_qualname, "tests.scaled")]) == 2
+    guard.CALLS.clear()
+    for f in (original, copy, *held):
+        with pytest.raises(guard.PackageCalled, match="the package's own tests.scaled is blocked"):
+            f(3)
+    assert guard.CALLS == ["tests.scaled"] * 4
+    guard.CALLS.clear()
 
 
 # --- the self-check in the student's own process ------------------------------------------------------

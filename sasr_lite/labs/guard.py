@@ -59,7 +59,7 @@ class Target:
         return code.co_filename, code.co_qualname, self.name
 
 
-def _unwrapped(answer: Any) -> Iterator[Any]:
+def unwrapped(answer: Any) -> Iterator[Any]:
     """``answer``, then what it wraps: a partial's func, a bound method's function, a module's
     forward, a callable object's ``__call__``, ``__wrapped__``."""
     seen = 0
@@ -84,7 +84,7 @@ def _is(code: Any, signature: Signature) -> bool:
 
 def package_target(answer: Any, signatures: list[Signature]) -> str | None:
     """The name of the package function ``answer`` is or wraps, else None."""
-    for obj in _unwrapped(answer):
+    for obj in unwrapped(answer):
         for signature in signatures:
             if _is(getattr(obj, "__code__", None), signature):
                 return signature[2]

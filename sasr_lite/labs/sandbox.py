@@ -67,7 +67,7 @@ def plain(value: Any, name: str = "the answer") -> Any:
 
 def _where(error: BaseException, answer: Any) -> str:
     """' (at line 4 of your code: `...`)' for the deepest traceback line in the student's file."""
-    files = {getattr(getattr(f, "__code__", None), "co_filename", None) for f in guard._unwrapped(answer)} - {None}
+    files = {getattr(getattr(f, "__code__", None), "co_filename", None) for f in guard.unwrapped(answer)} - {None}
     lines = [f for f in traceback.extract_tb(error.__traceback__) if f.filename in files and f.line]
     return f" (at line {lines[-1].lineno} of your code: `{lines[-1].line}`)" if lines else ""
 
