@@ -38,6 +38,7 @@ from sasr_lite.labs.selfcheck import GRADING
 from sasr_lite.outputs import writing
 
 COLUMNS = ["student", "exercise", "points", "max_points", "verdict", "notebook", "reason"]
+SUMMARY = ["exercise", "max_points", "students", "passed", "failed", "missing", "mean_points"]
 
 
 @dataclass(frozen=True)
@@ -211,7 +212,7 @@ def summary(grades: pd.DataFrame) -> pd.DataFrame:
     """One row per exercise: its points, how many students were graded on it, passed, failed or
     had it missing, and the mean points."""
     if grades.empty:
-        return pd.DataFrame(columns=["exercise", "max_points", "students", "passed", "failed", "missing", "mean_points"])
+        return pd.DataFrame(columns=SUMMARY)
     by = grades.groupby("exercise", sort=True)
     return pd.DataFrame({
         "max_points": by["max_points"].first(),

@@ -23,7 +23,8 @@ from torch import nn
 
 Signature = tuple[str, str, str]  # (code file, code qualname, the name a student knows it by)
 
-CALLS: list[str] = []  # names of blocked functions called in this process (kept even when the answer swallows the error)
+# names of the blocked functions called in this process (kept when the answer swallows the error)
+CALLS: list[str] = []
 
 
 class PackageCalled(RuntimeError):

@@ -102,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make student", description=__doc__.splitlines()[0])
     parser.add_argument("--src", type=Path, default=Path("notebooks"), help="solved notebooks (default notebooks)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"where the copies go (default {DEFAULT_OUT})")
-    parser.add_argument("--overwrite", action="store_true", help="OUT exists and is not empty: move it aside to OUT.old-N")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="OUT exists and is not empty: move it aside to OUT.old-N")
     args = parser.parse_args(argv)
     try:
         written = student_copies(args.src, args.out, args.overwrite)
