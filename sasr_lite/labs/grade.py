@@ -44,8 +44,11 @@ SUMMARY = ["exercise", "max_points", "students", "passed", "failed", "missing", 
 @dataclass(frozen=True)
 class GradeConfig:
     seed: int  # draws every exercise's hidden inputs
-    cell_timeout: float = 300.0  # seconds per notebook cell
-    time_limit: float = 60.0  # seconds per answer, on all of its hidden inputs
+    cell_timeout: float = 300.0  # seconds per notebook cell, and per experiment answer (it may train)
+    time_limit: float = 60.0  # seconds per implement or predict answer, on all of its hidden inputs
+
+    def limit(self, exercise: str) -> float:
+        return self.cell_timeout if EXERCISES[exercise].kind == "experiment" else self.time_limit
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,7 @@ def answers_in(nb) -> tuple[list[Answer], list[str]]:
 def _capture_cell(answer: Answer, inputs: Path, outputs: Path, time_limit: float):
     code = (f"__import__('sasr_lite.labs.sandbox', fromlist=['collect']).collect(\n"
             f"    lambda: ({answer.expression}), {str(inputs)!r}, {str(outputs)!r}, {time_limit!r})")
-    return nbformat.v4.new_code_cell(code, metadata={"sasr_lite_grader": True})
+    return nbformat.v4.new_code_cell(code, metadata={"sasr_lite_grader": time_limit})
 
 
 def _kernel_env() -> dict[str, str]:
@@ -130,6 +133,13 @@ def _kernel_env() -> dict[str, str]:
     return env
 
 
+def _timeout(cell, config: GradeConfig) -> float:
+    """A student's cell gets the cell timeout; a capture cell its answer's limit, plus a minute
+    for the kernel's work around it (the fork, the files)."""
+    limit = cell.metadata.get("sasr_lite_grader")
+    return config.cell_timeout if limit is None else limit + 60
+
+
 def _run(nb, workdir: Path, config: GradeConfig) -> str | None:
     """Execute ``nb`` in a fresh kernel in ``workdir``; None, or why it stopped before its end."""
     from nbclient import NotebookClient
@@ -137,8 +147,7 @@ def _run(nb, workdir: Path, config: GradeConfig) -> str | None:
 
     client = NotebookClient(
         nb, kernel_name="python3", allow_errors=True, interrupt_on_timeout=True,
-        timeout_func=lambda cell: (config.time_limit + 60 if cell.metadata.get("sasr_lite_grader")
-                                   else config.cell_timeout),
+        timeout_func=lambda cell: _timeout(cell, config),
         resources={"metadata": {"path": str(workdir)}},
     )
     try:
@@ -187,7 +196,7 @@ def grade_notebook(path: Path, student: str, work: Path, config: GradeConfig) ->
             origin.append(index)
             for a in (a for a in answers if a.cell == index):
                 cells.append(_capture_cell(a, work / f"{a.exercise}.in.pt", work / f"{a.exercise}.out.pt",
-                                           config.time_limit))
+                                           config.limit(a.exercise)))
                 origin.append(-1)
         run = nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3",
                                                                              "display_name": "Python 3"}})
@@ -274,9 +283,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=None,
                         help="seed of the hidden inputs (default: drawn at random, recorded in DIR/grading.json)")
     parser.add_argument("--cell-timeout", type=float, default=GradeConfig.cell_timeout,
-                        help=f"seconds per notebook cell (default {GradeConfig.cell_timeout:g})")
+                        help=f"seconds per notebook cell and per experiment answer (default {GradeConfig.cell_timeout:g})")
     parser.add_argument("--time-limit", type=float, default=GradeConfig.time_limit,
-                        help=f"seconds per answer on its hidden inputs (default {GradeConfig.time_limit:g})")
+                        help=f"seconds per implement or predict answer (default {GradeConfig.time_limit:g})")
     parser.add_argument("--overwrite", action="store_true",
                         help="DIR holds files this command did not write: move it aside to DIR.old-N")
 

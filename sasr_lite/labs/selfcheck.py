@@ -17,7 +17,9 @@ import sasr_lite
 from sasr_lite.labs import sandbox
 from sasr_lite.labs.verdict import Verdict
 
-TIME_LIMIT = 60.0  # seconds one answer may run on all of its inputs
+# seconds an answer may run (an implement answer on all of its inputs): an experiment's answer
+# function may train models at the lesson scale, so it gets an hour
+TIME_LIMITS = {"implement": 60.0, "predict": 60.0, "experiment": 3600.0}
 GRADING = "SASR_LITE_GRADING"  # set in the kernels of `sasr-lite grade`, which grades every answer itself
 
 _judge: subprocess.Popen | None = None
@@ -43,7 +45,7 @@ def _ask(request: dict) -> dict:
     return reply
 
 
-def grade(exercise_id: str, answer: Any, time_limit: float = TIME_LIMIT) -> tuple[Verdict, str]:
+def grade(exercise_id: str, answer: Any, time_limit: float) -> tuple[Verdict, str]:
     """The verdict on ``answer`` and what it printed while it ran."""
     with tempfile.TemporaryDirectory(prefix="sasr-lite-check-") as tmp:
         inputs, outputs = Path(tmp) / "inputs.pt", Path(tmp) / "outputs.pt"
