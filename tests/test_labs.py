@@ -409,7 +409,7 @@ def test_a_classic_mistake_gets_its_hint(capsys, exercise_id):
     assert not passed and hint in out, out
 
 
-def test_blocked_functions_are_restored_afterwards(capsys):
+def test_checking_leaves_the_package_functions_in_this_process_alone(capsys):
     import sasr_lite.model
 
     forward = CrossAttention.forward
