@@ -205,7 +205,7 @@ def test_grade_refuses_an_output_folder_it_did_not_write_and_bad_submissions(tmp
 def test_answers_are_found_in_check_calls_however_the_cell_is_written():
     nb = new_notebook(cells=[
         new_code_cell('%matplotlib inline\nok = check("03.self_attention", answers["mine"])'),
-        new_code_cell('labs.check("03.reg_loss_chance", answer=lambda: 3.09)\nprint(check)'),
+        new_code_cell('labs.check(answer=lambda: 3.09, exercise_id="03.reg_loss_chance")\nprint(check)'),
         new_code_cell('def f():\n    check("03.token_block", g)\ncheck("99.unknown", f)'),  # inside a def; unknown id
         new_code_cell("def broken(:"),
     ])

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import nbformat
 import pandas as pd
+from IPython.core.inputtransformer2 import TransformerManager
 
 import sasr_lite
 from sasr_lite.data.files import write_json_atomic, write_text_atomic
@@ -87,8 +88,6 @@ def submissions(paths: list[Path]) -> dict[str, list[Path]]:
 
 def _python(source: str) -> str:
     """A cell's source as Python (IPython's %magics and !shell lines translated)."""
-    from IPython.core.inputtransformer2 import TransformerManager
-
     return TransformerManager().transform_cell(source)
 
 
@@ -110,10 +109,10 @@ def answers_in(nb) -> tuple[list[Answer], list[str]]:
             if not isinstance(call, ast.Call):
                 continue
             name = call.func.id if isinstance(call.func, ast.Name) else getattr(call.func, "attr", None)
-            args = list(call.args) + [k.value for k in call.keywords if k.arg in ("exercise_id", "answer")]
-            if name == "check" and len(args) >= 2 and isinstance(args[0], ast.Constant) \
-                    and args[0].value in EXERCISES:
-                answers.append(Answer(index, args[0].value, ast.get_source_segment(source, args[1])))
+            given = dict(zip(("exercise_id", "answer"), call.args)) | {k.arg: k.value for k in call.keywords}
+            exercise, answer = given.get("exercise_id"), given.get("answer")
+            if name == "check" and isinstance(exercise, ast.Constant) and exercise.value in EXERCISES and answer:
+                answers.append(Answer(index, exercise.value, ast.get_source_segment(source, answer)))
     return answers, notes
 
 
