@@ -171,8 +171,8 @@ def _errors(nb, cells: list[int]) -> list[str]:
 
 
 def grade_notebook(path: Path, student: str, work: Path, config: GradeConfig) -> NotebookResult:
-    """Run one notebook and grade every exercise it checks (and those of the lesson it is named
-    after, which count as missing when it never checks them)."""
+    """Run one notebook in the empty folder ``work`` and grade every exercise it checks (and those
+    of the lesson it is named after, which count as missing when it never checks them)."""
     result = NotebookResult()
     own = [e.id for e in EXERCISES.values() if e.notebook == path.stem]
     try:
@@ -184,7 +184,6 @@ def grade_notebook(path: Path, student: str, work: Path, config: GradeConfig) ->
     checked = {a.exercise for a in answers}
     stopped = None
     if answers:
-        work.mkdir(parents=True)
         for exercise in sorted(checked):
             judge.write_inputs(EXERCISES[exercise], work / f"{exercise}.in.pt", config.seed)
         cells, origin = [], []  # the run's cells, and each one's index in the student's notebook (-1: ours)
@@ -253,12 +252,14 @@ def grade(paths: list[Path], out: Path, config: GradeConfig, overwrite: bool = F
     """Grade every submission into ``out``; returns the grades (the rows of grades.csv)."""
     students = submissions(paths)
     rows, seconds = [], {}
-    with writing(out, "grade", overwrite=overwrite), tempfile.TemporaryDirectory(prefix="sasr-lite-grade-") as tmp:
-        for number, (student, notebooks) in enumerate(students.items()):
+    with writing(out, "grade", overwrite=overwrite):
+        for student, notebooks in students.items():
             start = time.perf_counter()
             mine, notes = [], [] if notebooks else ["no notebooks (.ipynb) were found in the submission."]
-            for k, path in enumerate(notebooks):
-                result = grade_notebook(path, student, Path(tmp) / f"{number}-{k}", config)
+            for path in notebooks:
+                # one folder per notebook, removed as soon as it is graded: a lesson's data is ~100 MB at the test scale
+                with tempfile.TemporaryDirectory(prefix="sasr-lite-grade-") as work:
+                    result = grade_notebook(path, student, Path(work), config)
                 mine += result.rows
                 notes += [f"{path.name}: {n}" for n in result.notes]
             seconds[student] = round(time.perf_counter() - start, 1)
