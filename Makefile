@@ -33,9 +33,11 @@ lab: $(STAMP)
 notebooks: $(STAMP)
 	$(BIN)/python -m sasr_lite.execute_notebooks --fresh --scale lesson
 
-# Course labs: student/ holds every notebook with its solutions replaced by stubs and no outputs.
+# Course labs: every notebook with its solutions replaced by stubs and no outputs, written outside
+# the source tree (STUDENT; an existing folder is refused: it may hold a student's answers).
+STUDENT ?= $(HOME)/sasr-lite-student
 student: $(STAMP)
-	$(BIN)/python -m sasr_lite.labs.student --out student
+	$(BIN)/python -m sasr_lite.labs.student --out $(STUDENT)
 
 bench: $(STAMP)
 	$(BIN)/sasr-lite bench
@@ -46,4 +48,4 @@ gpu-check: $(STAMP)
 	$(BIN)/python -m sasr_lite.gpu_check
 
 clean:
-	rm -rf runs student .pytest_cache
+	rm -rf runs .pytest_cache

@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "compare": ("sasr_lite.compare", "two evaluated runs: per-type differences with paired bootstrap intervals"),
     "demo": ("sasr_lite.demo", "end-to-end demo on the synthetic benchmark"),
     "bench": ("sasr_lite.bench", "samples/s of the model and the data path"),
+    "grade": ("sasr_lite.labs.grade", "grade collected lab notebooks: grades.csv, summary.csv, feedback per student"),
 }
 
 

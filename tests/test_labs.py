@@ -22,6 +22,7 @@ from sasr_lite.config import SaSRConfig
 from sasr_lite.data import official_features
 from sasr_lite.features import vggish
 from sasr_lite.labs import check, exercises
+from sasr_lite.labs.exercise import POINTS
 from sasr_lite.labs.registry import EXERCISES
 from sasr_lite.model import AnswerHead, CrossAttention, SaSRBranch, SourceTokens, SpatialAttention, TemporalAttention
 from sasr_lite.model import self_attention as package_self_attention
@@ -343,7 +344,7 @@ WRONG = {
 # --- the table --------------------------------------------------------------------------------------
 def test_exercises_table_covers_every_notebook_with_every_kind():
     table = exercises()
-    assert list(table.columns) == ["id", "notebook", "kind", "objective", "minutes", "stub"]
+    assert list(table.columns) == ["id", "notebook", "kind", "objective", "minutes", "points", "stub"]
     assert len(table) >= 24 and table["id"].is_unique
     assert all(re.fullmatch(r"\d\d\.[a-z_]+", i) for i in table["id"])
     assert set(table["kind"]) == {"implement", "predict", "experiment"}
@@ -351,6 +352,7 @@ def test_exercises_table_covers_every_notebook_with_every_kind():
     assert len(per_notebook) == 10 and (per_notebook >= 2).all()
     assert all(nb.startswith(i[:2] + "_") for i, nb in zip(table["id"], table["notebook"]))
     assert table["minutes"].map(lambda m: isinstance(m, int) and m > 0).all()
+    assert (table["points"] == table["kind"].map(POINTS)).all()  # no exercise overrides its kind's points yet
     assert table["objective"].map(lambda o: "\n" not in o and len(o) > 20).all()
     implement = table[table["kind"] == "implement"]
     assert implement["stub"].map(lambda s: f'raise NotImplementedError("exercise ' in s).all()
@@ -407,7 +409,7 @@ def test_a_classic_mistake_gets_its_hint(capsys, exercise_id):
     assert not passed and hint in out, out
 
 
-def test_blocked_functions_are_restored_afterwards(capsys):
+def test_checking_leaves_the_package_functions_in_this_process_alone(capsys):
     import sasr_lite.model
 
     forward = CrossAttention.forward

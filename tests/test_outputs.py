@@ -254,6 +254,13 @@ def test_solution_markers_are_read_as_nbgrader_reads_them(begin, end):
     assert clear_solutions(f"x = 1\n{begin}\nanswer = 42\n{end}\ncheck(x)") == f"x = 1\n{indent}{STUB}\ncheck(x)"
 
 
+def test_student_copies_go_outside_the_source_tree_by_default():
+    from sasr_lite.labs.student import DEFAULT_OUT
+
+    repository = Path(__file__).resolve().parents[1]
+    assert not DEFAULT_OUT.resolve().is_relative_to(repository)
+
+
 def test_student_copies_refuse_the_source_folder_and_students_answers(tmp_path, capsys):
     from sasr_lite.labs.student import main
 
@@ -265,12 +272,14 @@ def test_student_copies_refuse_the_source_folder_and_students_answers(tmp_path, 
     assert _snapshot(src) == before
     out = tmp_path / "student"
     assert main(["--src", str(src), "--out", str(out)]) == 0
-    assert main(["--src", str(src), "--out", str(out)]) == 0, "its own unchanged copies are replaced"
     (out / "01_a.ipynb").write_text((out / "01_a.ipynb").read_text().replace("raise NotImplementedError", "answer = 41 #"))
     answered = _snapshot(out)
     assert main(["--src", str(src), "--out", str(out)]) == 1
-    assert "01_a.ipynb was not written by sasr-lite student or changed since" in capsys.readouterr().err
+    assert f"{out} holds an earlier sasr-lite student output" in capsys.readouterr().err
     assert _snapshot(out) == answered, "the student's answer must survive"
+    fresh = tmp_path / "fresh"
+    assert main(["--src", str(src), "--out", str(fresh)]) == 0
+    assert main(["--src", str(src), "--out", str(fresh)]) == 1, "even its own unchanged copies are a student folder"
     assert main(["--src", str(src), "--out", str(out), "--overwrite"]) == 0
     assert _snapshot(tmp_path / "student.old-1") == answered
 

@@ -72,14 +72,15 @@ def test_makefile_targets_create_the_venv_first():
 def test_cli_lists_every_subcommand_and_rejects_unknown_ones():
     out = subprocess.run([sys.executable, "-m", "sasr_lite.cli", "--help"], capture_output=True, text=True)
     assert out.returncode == 0
-    for name in ("inspect", "synth", "train", "eval", "compare", "demo", "bench", "extract", "build-store", "verify-store"):
+    for name in ("inspect", "synth", "train", "eval", "compare", "demo", "bench", "extract", "build-store", "verify-store",
+                 "grade"):
         assert name in out.stdout
     bad = subprocess.run([sys.executable, "-m", "sasr_lite.cli", "frobnicate"], capture_output=True, text=True)
     assert bad.returncode == 2 and "invalid choice: 'frobnicate'" in bad.stderr
 
 
 @pytest.mark.parametrize("name", ["inspect", "build-store", "verify-store", "synth", "render", "extract", "train", "eval", "compare", "demo",
-                                  "bench"])
+                                  "bench", "grade"])
 def test_every_subcommand_has_help(name):
     out = subprocess.run([sys.executable, "-m", "sasr_lite.cli", name, "--help"], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr

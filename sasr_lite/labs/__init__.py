@@ -8,6 +8,11 @@ Three kinds of exercise: *implement* (write a function from its stub; it is comp
 package's own implementation on random inputs, and a wrong answer is matched against known
 mistakes), *predict* (work out a number; the check computes it with the package) and
 *experiment* (change one setting, measure, explain; only the report's structure is checked).
+
+Where each part runs: the answer in a forked child of the student's process (`sandbox`, with
+the package's functions blocked by `guard`); the inputs and the verdict in a process that never
+ran the student's code (`judge`). `check` is the student's self-check (`selfcheck`); `grade`
+is the instructor's `sasr-lite grade` over collected notebooks (docs/instructor.md).
 """
 
 from sasr_lite.labs.registry import check, exercises

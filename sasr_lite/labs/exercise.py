@@ -1,4 +1,4 @@
-"""One exercise: its id, what it teaches, how long it takes, and the spec that grades it."""
+"""One exercise: its id, what it teaches, how long it takes, its points, and the spec that grades it."""
 
 from __future__ import annotations
 
@@ -15,6 +15,9 @@ NOTEBOOKS = {
     "07": "07_answer_and_losses", "08": "08_training", "09": "09_evaluation", "10": "10_ablations",
 }
 
+# points for a PASS unless an exercise says otherwise: writing code weighs more than a number
+POINTS = {"implement": 2, "predict": 1, "experiment": 2}
+
 
 @dataclass(frozen=True)
 class Exercise:
@@ -22,6 +25,11 @@ class Exercise:
     objective: str  # one line
     minutes: int  # a learner's time, roughly
     spec: Implement | Predict | Experiment
+    points: int | None = None  # what the grader awards for a PASS (None: the kind's, `POINTS`)
+
+    def __post_init__(self) -> None:
+        if self.points is None:
+            object.__setattr__(self, "points", POINTS[self.spec.kind])
 
     @property
     def notebook(self) -> str:

@@ -1,24 +1,30 @@
 """Keeping the package's own implementation out of a student's answer.
 
-Two rules. An answer that *is* the package's function (or a partial, bound method, wrapper or
-instance of it) is refused before it runs. And while the student's function runs, the package
-function is replaced by a blocker wherever a name can reach it: its owner (a module, or the class
-whose ``forward`` it is), every loaded ``sasr_lite`` module that re-exports it, and the globals of
-the student's function (a notebook that ran ``from sasr_lite.model import self_attention`` holds
-its own reference). Everything is restored afterwards, also when the student's code raises.
+A package function is known by its code's (file, qualified name), its `Signature`, which a
+process that never ran the student's code computes (`Target.signature`). In the process about to
+run an answer (a forked child, or a grading kernel), `block` then finds every function object
+with that code and replaces its ``__code__`` in place with one that raises. Replacing the code
+rather than a name reaches the function however the answer holds it: a module attribute, a
+``sys.modules`` alias, a default argument, a closure, a ``functools.partial``, a callable object,
+a copy made with ``types.FunctionType``. The process ends after grading, so nothing is restored.
 """
 
 from __future__ import annotations
 
 import functools
+import gc
 import inspect
-import sys
+import types
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from torch import nn
+
+Signature = tuple[str, str, str]  # (code file, code qualname, the name a student knows it by)
+
+# names of the blocked functions called in this process (kept when the answer swallows the error)
+CALLS: list[str] = []
 
 
 class PackageCalled(RuntimeError):
@@ -34,13 +40,12 @@ class Target:
     attr: str
 
     def __post_init__(self) -> None:
-        # blocking sets and restores the attribute on the owner: it must be the owner's own
         if self.attr not in vars(self.owner):
             raise ValueError(f"{self.owner!r} does not itself define {self.attr!r}")
 
     @property
     def original(self) -> Any:
-        return getattr(self.owner, self.attr)
+        return vars(self.owner)[self.attr]
 
     @property
     def name(self) -> str:
@@ -49,10 +54,15 @@ class Target:
             return f"{self.owner.__module__}.{self.owner.__qualname__}"
         return f"{self.owner.__name__}.{self.attr}"
 
+    @property
+    def signature(self) -> Signature:
+        code = self.original.__code__
+        return code.co_filename, code.co_qualname, self.name
 
-def _unwrapped(answer: Any) -> Iterator[Any]:
+
+def unwrapped(answer: Any) -> Iterator[Any]:
     """``answer``, then what it wraps: a partial's func, a bound method's function, a module's
-    forward, ``__wrapped__``."""
+    forward, a callable object's ``__call__``, ``__wrapped__``."""
     seen = 0
     while answer is not None and seen < 8:  # wrappers nest only a few deep; this stops a cycle
         yield answer
@@ -63,64 +73,49 @@ def _unwrapped(answer: Any) -> Iterator[Any]:
             answer = answer.__func__
         elif isinstance(answer, nn.Module):
             answer = answer.forward
+        elif not inspect.isroutine(answer) and not inspect.isclass(answer) and callable(answer):
+            answer = type(answer).__call__
         else:
             answer = getattr(answer, "__wrapped__", None)
 
 
-def package_target(answer: Any, targets: tuple[Target, ...]) -> Target | None:
-    """The target that ``answer`` is or wraps (an instance or the class counts too), else None."""
-    for obj in _unwrapped(answer):
-        for t in targets:
-            if obj is t.original or obj is t.owner or (inspect.isclass(t.owner) and isinstance(obj, t.owner)):
-                return t
+def _is(code: Any, signature: Signature) -> bool:
+    return isinstance(code, types.CodeType) and (code.co_filename, code.co_qualname) == signature[:2]
+
+
+def package_target(answer: Any, signatures: list[Signature]) -> str | None:
+    """The name of the package function ``answer`` is or wraps, else None."""
+    for obj in unwrapped(answer):
+        for signature in signatures:
+            if _is(getattr(obj, "__code__", None), signature):
+                return signature[2]
     return None
 
 
-def _places(target: Target, answer: Any) -> list[tuple[Any, str]]:
-    """Every (namespace, name) through which ``answer`` could reach the target: a namespace is a
-    module, a class or a globals dict."""
-    original = target.original
-    places = [(target.owner, target.attr)]
-    if not inspect.isclass(target.owner):  # a class's method is reached through the class alone
-        spaces = [vars(m) for n, m in list(sys.modules.items()) if n == "sasr_lite" or n.startswith("sasr_lite.")]
-        spaces += [f.__globals__ for f in _unwrapped(answer) if inspect.isfunction(f)]
-        seen = {id(vars(target.owner))}
-        for space in spaces:
-            if id(space) in seen:
-                continue
-            seen.add(id(space))
-            places += [(space, name) for name, value in list(space.items()) if value is original]
-    return places
+def _blocker_code(name: str, free: int) -> types.CodeType:
+    """Code that records ``name`` in CALLS and raises PackageCalled; ``free`` unused free
+    variables, because a function's new code must take as many as its closure holds."""
+    names = [f"v{i}" for i in range(free)]
+    msg = f"the package's own {name} is blocked while your function runs"
+    source = (f"def outer():\n    {' = '.join(names + ['None']) if names else 'pass'}\n"
+              f"    def blocked(*args, **kwargs):\n        {', '.join(names) or 'None'}\n"
+              "        import sys\n        guard = sys.modules['sasr_lite.labs.guard']\n"
+              f"        guard.CALLS.append({name!r})\n"
+              f"        raise guard.PackageCalled({msg!r})\n"
+              "    return blocked\n")
+    namespace: dict = {}
+    exec(compile(source, "<sasr-lite guard>", "exec"), namespace)
+    return namespace["outer"]().__code__
 
 
-def _set(space: Any, name: str, value: Any) -> None:
-    if isinstance(space, dict):
-        space[name] = value
-    else:
-        setattr(space, name, value)
-
-
-def _blocker(name: str, calls: list[str]):
-    def blocked(*args, **kwargs):
-        calls.append(name)
-        raise PackageCalled(f"the package's own {name} is blocked while your function runs")
-
+def block(signatures: list[Signature]) -> int:
+    """Make every function with one of ``signatures``' code raise PackageCalled when called;
+    returns how many function objects were blocked. Only for a process that ends after grading."""
+    blocked = 0
+    for obj in gc.get_objects():
+        if type(obj) is types.FunctionType:  # not isinstance: that reads __class__, which some lazy modules warn about
+            for signature in signatures:
+                if _is(obj.__code__, signature):
+                    obj.__code__ = _blocker_code(signature[2], len(obj.__code__.co_freevars))
+                    blocked += 1
     return blocked
-
-
-@contextmanager
-def blocked(targets: tuple[Target, ...], answer: Any) -> Iterator[list[str]]:
-    """Block ``targets`` while the body runs; yields the list of blocked names that were called
-    (filled even when the student's code swallows the blocker's exception)."""
-    calls: list[str] = []
-    saved: list[tuple[Any, str, Any]] = []
-    try:
-        for t in targets:
-            original, blocker = t.original, _blocker(t.name, calls)
-            for space, name in _places(t, answer):
-                saved.append((space, name, original))
-                _set(space, name, blocker)
-        yield calls
-    finally:
-        for space, name, original in reversed(saved):
-            _set(space, name, original)

@@ -86,8 +86,8 @@ def _spatial_case(g: torch.Generator, B: int, T: int, P: int, D: int, norm: str,
 
 
 @functools.cache
-def _spatial_cases() -> list[Case]:
-    g = generator(501)
+def _spatial_cases(seed: int = 501) -> list[Case]:
+    g = generator(seed)
     return [
         _spatial_case(g, 2, 10, 196, 32, "l2", 1.0),
         _spatial_case(g, 1, 10, 196, 8, "l2", 0.1),
@@ -145,8 +145,8 @@ def _match_case(g: torch.Generator, B: int, T: int) -> Case:
 
 
 @functools.cache
-def _match_cases() -> list[Case]:
-    g = generator(502)
+def _match_cases(seed: int = 502) -> list[Case]:
+    g = generator(seed)
     return [_match_case(g, 2, 10), _match_case(g, 16, 10), _match_case(g, 3, 4)]
 
 

@@ -48,8 +48,8 @@ def _temporal_case(g: torch.Generator, B: int, T: int, D: int) -> Case:
 
 
 @functools.cache
-def _temporal_cases() -> list[Case]:
-    g = generator(601)
+def _temporal_cases(seed: int = 601) -> list[Case]:
+    g = generator(seed)
     # T = 10 kept segments; all 60 seconds; a short clip
     return [_temporal_case(g, 2, 10, 32), _temporal_case(g, 4, 10, 8), _temporal_case(g, 3, 60, 8),
             _temporal_case(g, 1, 5, 8)]

@@ -53,8 +53,8 @@ def _interval_case(rng: np.random.Generator, n: int, share: float, n_boot: int, 
 
 
 @functools.cache
-def _interval_cases() -> list[Case]:
-    rng = np.random.default_rng(901)
+def _interval_cases(seed: int = 901) -> list[Case]:
+    rng = np.random.default_rng(seed)
     return [_interval_case(rng, 50, 0.7, 200, 0, 0.95), _interval_case(rng, 300, 0.55, 200, 3, 0.9),
             _interval_case(rng, 196, 0.4, 100, 1, 0.95)]
 
@@ -71,7 +71,8 @@ def _group_average() -> float:
 EXERCISES = [
     Exercise(
         "09.bootstrap_interval", "Write one run's overall accuracy with its percentile-bootstrap interval.", 15,
-        Implement(INTERVAL_STUB, (Target(evaluate, "bootstrap_table"),), _interval_cases,
+        Implement(INTERVAL_STUB, (Target(evaluate, "bootstrap_table"), Target(evaluate, "paired_bootstrap"),
+                                  Target(evaluate, "paired_bootstrap_runs")), _interval_cases,
                   ("accuracy", "low", "high"), atol=1e-6, rtol=0.0,
                   compare=compare_pointing_at_draws(("accuracy", "low", "high"), 1e-6)),
     ),

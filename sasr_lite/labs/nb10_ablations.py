@@ -62,8 +62,8 @@ def _paired_case(rng: np.random.Generator, n: int, n_boot: int, seed: int, level
 
 
 @functools.cache
-def _paired_cases() -> list[Case]:
-    rng = np.random.default_rng(1001)
+def _paired_cases(seed: int = 1001) -> list[Case]:
+    rng = np.random.default_rng(seed)
     return [_paired_case(rng, 60, 200, 0, 0.95), _paired_case(rng, 400, 200, 2, 0.9),
             _paired_case(rng, 196, 100, 5, 0.95)]
 

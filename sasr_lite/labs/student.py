@@ -1,9 +1,8 @@
 """`make student`: the notebooks without their solutions, to hand out as labs.
 
-The solutions sit between nbgrader's markers (``### BEGIN SOLUTION`` / ``### END SOLUTION``, read
-as nbgrader reads them: any number of ``#``, an optional trailing ``#``, any case), so an
-instructor who uses nbgrader generates assignments from the same notebooks unchanged. Without
-nbgrader, this module does the same with nbconvert's preprocessors: each marked region becomes a
+The solutions sit between nbgrader-style markers (``### BEGIN SOLUTION`` / ``### END SOLUTION``,
+read as nbgrader reads them: any number of ``#``, an optional trailing ``#``, any case). This
+module clears them with nbconvert's preprocessors: each marked region becomes a
 stub that raises NotImplementedError (indented as its marker was), and every output is cleared.
 A student copy runs top to bottom: each unfinished exercise's `check` prints FAIL and the
 notebook goes on.
@@ -20,10 +19,11 @@ import nbformat
 from nbconvert.preprocessors import ClearOutputPreprocessor, Preprocessor
 
 from sasr_lite.data.files import write_text_atomic
-from sasr_lite.outputs import writing
+from sasr_lite.outputs import claim, folder_lock, record_outputs
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"  # as the notebooks write them
 STUB = 'raise NotImplementedError("your code here")'
+DEFAULT_OUT = Path.home() / "sasr-lite-student"  # outside the source tree: students' answers never land in the kit
 # nbgrader's reading of a marker line: any number of '#', an optional trailing '#', any case
 _MARKER = re.compile(r"^\s*#+\s*(BEGIN|END)\s+SOLUTION\s*#*\s*$", re.IGNORECASE)
 
@@ -64,14 +64,13 @@ def clear_solutions(source: str, where: str = "source") -> str:
     return "\n".join(out)
 
 
-def student_copies(src: str | Path = "notebooks", out: str | Path = "student", overwrite: bool = False) -> list[Path]:
+def student_copies(src: str | Path = "notebooks", out: str | Path = DEFAULT_OUT, overwrite: bool = False) -> list[Path]:
     """Write every numbered notebook of ``src`` to ``out`` without solutions or outputs.
 
     Every notebook is read and cleared before the first is written, so a malformed notebook or an
-    unclosed marker leaves ``out`` as it was. ``out`` follows the output rule (`sasr_lite.outputs`):
-    copies this command wrote and nobody changed since are replaced; anything else there (a
-    student's answers, the solved notebooks themselves) is refused unless ``overwrite``, which
-    moves the folder aside to ``OUT.old-N``."""
+    unclosed marker leaves ``out`` as it was. ``out`` must be new or empty (`sasr_lite.outputs.claim`):
+    an existing student folder may hold a student's answers, so it is refused, even one this
+    command wrote, unless ``overwrite``, which moves it aside to ``OUT.old-N``."""
     src, out = Path(src), Path(out)
     if src.resolve() == out.resolve():
         raise ValueError(f"--out {out} is the --src folder: the student copies would replace the solved notebooks")
@@ -92,16 +91,19 @@ def student_copies(src: str | Path = "notebooks", out: str | Path = "student", o
                 raise ValueError(f"{path}: {err}") from None
         nb.metadata.pop("sasr_lite", None)  # the executed scale and time belong to the solved copy
         cleared[path.name] = nbformat.writes(nb) + "\n"
-    with writing(out, "student", overwrite=overwrite, clear=False):
-        return [write_text_atomic(out / name, text) for name, text in cleared.items()]
+    with folder_lock(out, "student"):
+        claim(out, "student", overwrite=overwrite)
+        written = [write_text_atomic(out / name, text) for name, text in cleared.items()]
+        record_outputs(out, "student")
+    return written
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make student", description=__doc__.splitlines()[0])
     parser.add_argument("--src", type=Path, default=Path("notebooks"), help="solved notebooks (default notebooks)")
-    parser.add_argument("--out", type=Path, default=Path("student"), help="where the copies go (default student)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"where the copies go (default {DEFAULT_OUT})")
     parser.add_argument("--overwrite", action="store_true",
-                        help="OUT holds files this command did not write (or changed since): move it aside to OUT.old-N")
+                        help="OUT exists and is not empty: move it aside to OUT.old-N")
     args = parser.parse_args(argv)
     try:
         written = student_copies(args.src, args.out, args.overwrite)
