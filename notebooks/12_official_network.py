@@ -128,7 +128,7 @@ for arch in ("paper", "official"):
         out = net(**inputs)
     shapes[arch] = {name: "None" if value is None else str(list(value.shape))
                     for name, value in vars(out).items() if name not in ("video_of", "match_logits_neg",
-                                                                          "spatial_attn_neg")}
+                                                                          "spatial_attn_neg", "match_weight")}
 print(pd.DataFrame(shapes).to_string())
 
 # %% [markdown]
