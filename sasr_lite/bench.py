@@ -55,6 +55,7 @@ from sasr_lite.step import train_step
 from sasr_lite.train import build_optimizer
 
 T, P, AUDIO_DIM, VISUAL_DIM, L = 10, 196, 128, 512, 14
+FORMAT = "sasr-lite-bench"  # what a --json result file says it is
 NOISY = 1.25  # rounds of one row further apart than this (max / min) make it noisy
 
 
@@ -336,14 +337,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="measure nothing: print the README's speed table from a saved --json result")
 
 
+def _is_bench_result(path: Path) -> bool:
+    from sasr_lite.data.files import read_json
+
+    try:
+        saved = read_json(path, "bench result")
+    except (OSError, ValueError):
+        return False
+    return isinstance(saved, dict) and (saved.get("format") == FORMAT or {"rows", "peaks_gflops"} <= set(saved))
+
+
+def _check_json_target(path: Path) -> None:
+    """--json may replace an earlier bench result, never another file (sasr_lite.outputs' rule)."""
+    if path.is_dir():
+        raise ValueError(f"--json {path} is a folder; give a file name, e.g. {path / 'bench.json'}")
+    if path.exists() and not _is_bench_result(path):
+        raise FileExistsError(f"--json {path} exists and is not a result of sasr-lite bench; refusing to overwrite "
+                              "it (give another file name)")
+
+
 def run(args: argparse.Namespace) -> int:
     if args.summary is not None:
         from sasr_lite.data.files import read_json
 
         print(summary_markdown(read_json(args.summary), str(args.summary)), end="")
         return 0
-    if args.json is not None and args.json.is_dir():  # checked before the minutes of measuring
-        raise ValueError(f"--json {args.json} is a folder; give a file name, e.g. {args.json / 'bench.json'}")
+    if args.json is not None:  # checked before the minutes of measuring
+        _check_json_target(args.json)
     steps, data_batches, videos, rounds, seconds, peak = (
         (2, 8, 48, 2, 0.5, 1024) if args.quick else (6, 30, 128, 3, 2.0, 2048))
     with cpu_threads(args.threads):
@@ -370,7 +390,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         from sasr_lite.data.files import write_json_atomic
 
-        write_json_atomic(args.json, {"device": table.attrs["device"], "processor": processor_name(), "threads": threads,
+        write_json_atomic(args.json, {"format": FORMAT, "device": table.attrs["device"], "processor": processor_name(), "threads": threads,
                                       "peaks_gflops": peaks, "cpu_bf16": table.attrs["cpu_bf16"],
                                       "rows": json.loads(table.to_json(orient="records")),
                                       "ratios": json.loads(ratios.to_json(orient="records"))})

@@ -88,6 +88,15 @@ def test_bench_json_keeps_the_rows_schema_and_adds_precision_and_the_peaks(tmp_p
     for row in saved["rows"]:
         assert {"model", "what", "batch", "questions/video", "samples/s", "batches/s", "precision"} <= set(row)
     assert {r["what"] for r in saved["ratios"]} == {"model training", "model inference"}
+    assert cli.main(["bench", "--quick", "--threads", "1", "--json", str(out)]) == 0  # its own result: replaced
+
+
+def test_bench_json_never_replaces_a_file_it_did_not_write(tmp_path, capsys):
+    notes = tmp_path / "notes.json"
+    notes.write_text('{"mine": true}')
+    assert cli.main(["bench", "--quick", "--json", str(notes)]) == 1  # refused before any measuring
+    assert "exists and is not a result of sasr-lite bench; refusing to overwrite it" in capsys.readouterr().err
+    assert notes.read_text() == '{"mine": true}'
 
 
 def test_readme_speed_table_is_the_committed_result_file():
