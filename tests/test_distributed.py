@@ -15,7 +15,8 @@ from sasr_lite.config import SaSRConfig, TrainConfig
 from sasr_lite.data.dataset import BatchLoader
 from sasr_lite.synth.generate import generate
 from sasr_lite.data.loading import load_data
-from sasr_lite.train import ShardedBatches, train
+from sasr_lite.data.sharding import ShardedBatches
+from sasr_lite.train import train
 
 WORLD = 2
 # 2 epochs of 3 steps; per-rank batch 8, so one DDP step sees the 16 items of one single-process batch
