@@ -69,3 +69,20 @@ def test_student_copies_run_top_to_bottom_and_every_exercise_fails_gracefully(co
         failed = set(re.findall(r"^FAIL (\d\d\.[a-z_]+)", printed, flags=re.M))
         assert failed == expected, (path.name, expected - failed)
         assert not re.search(r"^PASS", printed, flags=re.M), f"{path.name}: an exercise passed without its solution"
+
+
+@pytest.mark.parametrize("exercise_id", sorted(i for i, e in exercises().set_index("id").iterrows()
+                                               if isinstance(e["stub"], str)))
+def test_each_notebook_exercise_starts_from_the_registry_stub(exercise_id):
+    """The stub's signature and docstring have one source, the exercise's definition in sasr_lite.labs:
+    the notebook's exercise cell must repeat it word for word before its solution region."""
+    from sasr_lite.labs.registry import EXERCISES
+
+    exercise = EXERCISES[exercise_id]
+    header = exercise.stub[: exercise.stub.rindex("    raise NotImplementedError")].rstrip()
+    name = header.split("(", 1)[0].removeprefix("def ")
+    source = (NOTEBOOKS / f"{exercise.notebook}.py").read_text()
+    cell = re.search(rf"^def {name}\(.*?(?=^\s*{re.escape(BEGIN)})", source, re.S | re.M)
+    assert cell, f"{exercise.notebook}.py has no `def {name}(` followed by a solution region"
+    assert cell.group(0).rstrip() == header, f"{exercise.notebook}.py: {name}'s signature or docstring differs " \
+                                             f"from the stub in sasr_lite.labs ({exercise_id})"
