@@ -132,7 +132,7 @@ del paper_model
 # annotation schema, the 33 templates and feature shapes of the real thing (notebook 02 explains
 # how it is made). The first notebook that needs a trained model trains *the* lesson model
 # (notebook 08 explains the run; at the lesson scale it takes a few CPU minutes) and saves it in
-# `notebooks/runs/<scale>/sasr/`; every later notebook loads that same model.
+# `runs/<scale>/sasr/` beside this notebook; every later notebook loads that same model.
 
 # %%
 from sasr_lite.notebook_utils import lesson_model, notebook_data

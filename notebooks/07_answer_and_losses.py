@@ -167,8 +167,13 @@ plt.show()
 # function's body; *predict*: work the number out before you run anything, then return it;
 # *experiment*: change one setting, measure, and explain what changed. `check(id, answer)` grades an
 # answer, prints PASS or FAIL with a hint, and never stops the notebook; `sasr_lite.labs.exercises()`
-# lists them all. The solutions sit between `### BEGIN SOLUTION` and `### END SOLUTION`: `make
-# student` writes copies of the notebooks without them (see the README's "Course labs").
+# lists them all.
+
+# %% [markdown] tags=["instructor"]
+# *For the instructor* (this cell is left out of the student copies): the solutions sit between
+# `### BEGIN SOLUTION` and `### END SOLUTION`; `make student` writes copies of the notebooks
+# without them, and `sasr-lite grade` grades collected copies (README's "Course labs",
+# docs/instructor.md).
 
 
 # %%

@@ -28,8 +28,8 @@
 # question, then runs once for all of them), Adam at $5 \cdot 10^{-4}$ for 9 epochs, on two CPU
 # threads (the settings table below prints them; this is the demo's SaSR-Net). Every block and
 # every loss is the paper's; only the width and the schedule differ. The model it writes
-# (`notebooks/runs/lesson/sasr/`) is the one notebooks 00, 03, 04, 06 and 09-11 show. The `test`
-# scale trains a tiny model for seconds: a smoke run whose numbers mean nothing.
+# (`runs/lesson/sasr/` beside this notebook) is the one notebooks 00, 03, 04, 06 and 09-11 show.
+# The `test` scale trains a tiny model for seconds: a smoke run whose numbers mean nothing.
 #
 # The same runs from a shell:
 #
@@ -190,8 +190,13 @@ print(f"median {history['samples_per_s'].median():.0f} samples/s, {history['epoc
 # function's body; *predict*: work the number out before you run anything, then return it;
 # *experiment*: change one setting, measure, and explain what changed. `check(id, answer)` grades an
 # answer, prints PASS or FAIL with a hint, and never stops the notebook; `sasr_lite.labs.exercises()`
-# lists them all. The solutions sit between `### BEGIN SOLUTION` and `### END SOLUTION`: `make
-# student` writes copies of the notebooks without them (see the README's "Course labs").
+# lists them all.
+
+# %% [markdown] tags=["instructor"]
+# *For the instructor* (this cell is left out of the student copies): the solutions sit between
+# `### BEGIN SOLUTION` and `### END SOLUTION`; `make student` writes copies of the notebooks
+# without them, and `sasr-lite grade` grades collected copies (README's "Course labs",
+# docs/instructor.md).
 
 
 # %%

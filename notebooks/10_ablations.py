@@ -86,7 +86,7 @@ print("no SaSR: tokens unchanged:", torch.equal(out.tokens_a[0], model.slt.token
 
 # %% [markdown]
 # ## Train every variant
-# Each variant × seed is a separate run under `notebooks/runs/<scale>/ablations/`, reused when the
+# Each variant × seed is a separate run under `runs/<scale>/ablations/` beside this notebook, reused when the
 # notebook runs again, trained two at a time on a 2-core CPU (one process per core). All use the
 # same data, schedule and evaluation (test split). The schedule is `SIZES.ablation`: at the paper
 # scale the paper's recipe, so seed 0 of the full model *is* notebook 08's model; at the lesson
@@ -233,8 +233,13 @@ plt.show()
 # function's body; *predict*: work the number out before you run anything, then return it;
 # *experiment*: change one setting, measure, and explain what changed. `check(id, answer)` grades an
 # answer, prints PASS or FAIL with a hint, and never stops the notebook; `sasr_lite.labs.exercises()`
-# lists them all. The solutions sit between `### BEGIN SOLUTION` and `### END SOLUTION`: `make
-# student` writes copies of the notebooks without them (see the README's "Course labs").
+# lists them all.
+
+# %% [markdown] tags=["instructor"]
+# *For the instructor* (this cell is left out of the student copies): the solutions sit between
+# `### BEGIN SOLUTION` and `### END SOLUTION`; `make student` writes copies of the notebooks
+# without them, and `sasr-lite grade` grades collected copies (README's "Course labs",
+# docs/instructor.md).
 
 
 # %%

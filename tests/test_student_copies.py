@@ -11,7 +11,7 @@ import nbformat
 import pytest
 
 from sasr_lite.labs import exercises
-from sasr_lite.labs.student import BEGIN, END, STUB, clear_solutions, student_copies
+from sasr_lite.labs.student import BEGIN, END, INSTRUCTOR, STUB, clear_solutions, student_copies
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
@@ -44,13 +44,30 @@ def test_copies_keep_every_cell_but_the_solutions_and_outputs(copies):
     for path in written:
         solved = nbformat.read(NOTEBOOKS / path.name, as_version=4)
         student = nbformat.read(path, as_version=4)
-        assert len(student.cells) == len(solved.cells)
+        instructor = [c for c in solved.cells if INSTRUCTOR in c.metadata.get("tags", [])]
+        assert len(student.cells) == len(solved.cells) - len(instructor)
+        assert [c.source for c in student.cells if c.cell_type == "markdown"] == \
+               [c.source for c in solved.cells if c.cell_type == "markdown" and c not in instructor]
         assert BEGIN not in _sources(student) and END not in _sources(student)
         assert all(not cell.get("outputs") for cell in student.cells if cell.cell_type == "code")
         regions = _sources(solved).count(BEGIN)
         assert _sources(student).count(STUB) == regions, path.name
         solved_regions += regions
     assert solved_regions == len(exercises()), "every exercise has exactly one solution region"
+
+
+def test_text_for_the_instructor_stays_out_of_the_student_copies(copies):
+    """How the copies are made and graded is the instructor's business, and a copy's runs sit
+    beside it, not under notebooks/."""
+    out, written = copies
+    lab_notebooks = {e.notebook for e in exercises().itertuples()}
+    for path in written:
+        text = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown")
+        for phrase in ("BEGIN SOLUTION", "make student", "sasr-lite grade", "notebooks/runs"):
+            assert phrase not in text, f"{path.name}: {phrase!r} in a student copy's text"
+        solved = nbformat.read(NOTEBOOKS / path.name, as_version=4)
+        tagged = [c for c in solved.cells if INSTRUCTOR in c.metadata.get("tags", [])]
+        assert len(tagged) == (path.stem in lab_notebooks), path.name  # one note per lab notebook
 
 
 @pytest.mark.slow

@@ -4,6 +4,7 @@ The solutions sit between nbgrader-style markers (``### BEGIN SOLUTION`` / ``###
 read as nbgrader reads them: any number of ``#``, an optional trailing ``#``, any case). This
 module clears them with nbconvert's preprocessors: each marked region becomes a
 stub that raises NotImplementedError (indented as its marker was), and every output is cleared.
+Markdown cells tagged ``instructor`` (how the copies are made and graded) are left out.
 A student copy runs top to bottom: each unfinished exercise's `check` prints FAIL and the
 notebook goes on.
 """
@@ -32,6 +33,15 @@ def _marker(line: str) -> str | None:
     """"BEGIN" or "END" when ``line`` is a solution marker, else None."""
     found = _MARKER.match(line)
     return found.group(1).upper() if found else None
+
+
+INSTRUCTOR = "instructor"  # the tag of a markdown cell meant for the instructor only
+
+
+def for_students(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """``nb`` without the cells tagged `INSTRUCTOR` (how the copies are made, how they are graded)."""
+    nb.cells = [cell for cell in nb.cells if INSTRUCTOR not in cell.get("metadata", {}).get("tags", [])]
+    return nb
 
 
 class ClearSolutions(Preprocessor):
@@ -90,6 +100,7 @@ def student_copies(src: str | Path = "notebooks", out: str | Path = DEFAULT_OUT,
             except ValueError as err:
                 raise ValueError(f"{path}: {err}") from None
         nb.metadata.pop("sasr_lite", None)  # the executed scale and time belong to the solved copy
+        for_students(nb)
         cleared[path.name] = nbformat.writes(nb) + "\n"
     with folder_lock(out, "student"):
         claim(out, "student", overwrite=overwrite)
