@@ -523,3 +523,19 @@ def test_a_predict_or_experiment_answer_may_be_a_function_and_an_unfinished_one_
     for exercise_id in ("05.match_loss_chance", "10.ablation"):
         passed, out = grade(capsys, exercise_id, unfinished)
         assert not passed and "FAIL" in out and "your answer function raised NotImplementedError" in out
+
+
+NOTEBOOK_D = 32  # notebook 03's global D (SaSRConfig.tiny().d_model), which a copied derivation keeps
+
+
+def self_attention_copied_from_the_lesson(f):
+    """Notebook 03's derivation cell pasted as the body: it divides by the notebook's D."""
+    return torch.softmax(f @ f.transpose(-2, -1) / math.sqrt(NOTEBOOK_D), dim=-1) @ f
+
+
+def test_a_body_copied_from_the_lesson_fails_and_the_hint_says_why(capsys):
+    from sasr_lite.config import SaSRConfig
+
+    assert SaSRConfig.tiny().d_model == NOTEBOOK_D
+    passed, out = grade(capsys, "03.self_attention", self_attention_copied_from_the_lesson)
+    assert not passed and "you scaled by the notebook's global D = 32" in out and "f.shape[-1]" in out, out

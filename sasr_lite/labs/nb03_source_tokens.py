@@ -8,6 +8,7 @@ import math
 import torch
 import torch.nn.functional as F
 
+from sasr_lite.config import SaSRConfig
 from sasr_lite.labs.compare import Case
 from sasr_lite.labs.exercise import Exercise
 from sasr_lite.labs.guard import Target
@@ -15,6 +16,8 @@ from sasr_lite.labs.implement import Implement
 from sasr_lite.labs.inputs import generator, randn, randomised
 from sasr_lite.labs.predict import Predict
 from sasr_lite.model import slt
+
+NOTEBOOK_D = SaSRConfig.tiny().d_model  # the D notebook 03's derivation cells use (a global a copied body may keep)
 
 SELF_ATTENTION_STUB = '''\
 def self_attention(f: torch.Tensor) -> torch.Tensor:
@@ -44,6 +47,8 @@ def _self_attention_case(g: torch.Generator, shape: tuple[int, ...], label: str)
             "you divided the scores by D; the scale is 1/sqrt(D).": torch.softmax(scores / D, dim=-1) @ f,
             "you returned the weights [..., N, N]; S(f) is the weights times f, [..., N, D].": weights,
             "you added a residual (f + S(f)); S has none.": f + weights @ f,
+            f"you scaled by the notebook's global D = {NOTEBOOK_D}, not this input's width: take D from "
+            "f.shape[-1], so the function works for any D.": torch.softmax(scores / math.sqrt(NOTEBOOK_D), dim=-1) @ f,
         },
     )
 
