@@ -242,7 +242,6 @@ def test_written_files_get_the_usual_mode_not_owner_only(tmp_path):
 
     import torch
 
-    from sasr_lite.checkpoint import save_checkpoint  # noqa: F401  (writes through write_atomic)
     from sasr_lite.data.files import write_atomic, write_text_atomic
 
     umask = os.umask(0o022)

@@ -22,7 +22,7 @@ import pytest
 from sasr_lite import cli
 from sasr_lite.config import SaSRConfig, TrainConfig
 from sasr_lite.data.annotations import (
-    DERIVED_ID_BASE, R_SPLITS, _canonical_content, derived_question_id, describe_annotations, load_annotations,
+    DERIVED_ID_BASE, R_SPLITS, describe_annotations, load_annotations,
     question_tokens, split_from_path,
 )
 from sasr_lite.data.inspect import summarize_file
