@@ -430,3 +430,23 @@ def test_output_is_a_dataclass_with_the_contract_fields():
     names = {f for f in SaSROutput.__dataclass_fields__}
     assert {"answer_logits", "match_logits", "match_logits_neg", "presence_a", "presence_v", "token_logits",
             "spatial_attn", "temporal_attn_a", "temporal_attn_v"} <= names
+
+
+@pytest.mark.parametrize("switches", [{}, dict(use_temporal=False), dict(use_slt=False, use_sasr=False)])
+def test_reordering_the_segments_changes_no_answer(switches):
+    """SaSR-Net has no positional encoding: every block treats the T segments alike and TA sums over
+    them, so shuffling the segments shuffles the per-segment maps and leaves the answers unchanged.
+    Temporal order is readable only when the features themselves say when a segment is
+    (synth/cues.py, ``time_in_features``)."""
+    model = make_model(**switches)
+    x = make_inputs(model.config, B=3, negatives=False)
+    order = torch.randperm(10, generator=torch.Generator().manual_seed(5))
+    shuffled = {k: (v[:, order] if k in ("audio", "visual", "visual_maps") else v) for k, v in x.items()}
+    out, out_shuffled = _run(model, x), _run(model, shuffled)
+    torch.testing.assert_close(out_shuffled.answer_logits, out.answer_logits, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(out_shuffled.temporal_attn_a, out.temporal_attn_a[:, order], atol=1e-6, rtol=1e-5)
+    torch.testing.assert_close(out_shuffled.spatial_attn, out.spatial_attn[:, order], atol=1e-6, rtol=1e-5)
+    # and the answers do depend on the segments' content: replacing one segment moves them
+    changed = dict(x, audio=x["audio"].clone())
+    changed["audio"][:, 0] += 3.0
+    assert (_run(model, changed).answer_logits - out.answer_logits).abs().max() > 1e-4

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from sasr_lite.synth.cues import CLASSIC_CUES, KNOBS, LESSON_CUES, Cues, resolve_cues
-from sasr_lite.synth.features import FeatureRenderer
+from sasr_lite.synth.features import FeatureRenderer, make_world, time_code
 from sasr_lite.synth.generate import generate, make_questions, preset_cues
 from sasr_lite.synth.presets import PRESETS
 from sasr_lite.synth.scenes import BLOCK, Instrument, Scene, kept_segments, sample_scene
@@ -44,7 +44,7 @@ def box_mean(maps: np.ndarray, inst: Instrument) -> np.ndarray:
 def test_defaults_are_the_classic_benchmark_and_presets_resolve():
     assert Cues() == CLASSIC_CUES == resolve_cues("classic") == preset_cues("small") == preset_cues(500)
     assert resolve_cues("lesson") == LESSON_CUES == preset_cues("lesson")
-    assert not LESSON_CUES.position_in_pooled and not LESSON_CUES.playing_in_pooled
+    assert not LESSON_CUES.position_in_pooled and not LESSON_CUES.playing_in_pooled and LESSON_CUES.time_in_features
     assert resolve_cues({"offscreen": False}) == Cues(offscreen=False)
     with pytest.raises(ValueError, match="unknown knobs \\['loud'\\]"):
         Cues.from_dict({"loud": True})
@@ -78,6 +78,27 @@ def test_playing_in_pooled_decides_whether_the_picture_shows_who_plays(playing_i
     assert np.abs(f.audio[5:].mean(0) - f.audio[:5].mean(0)).max() > 0.1  # the audio always hears it
     gap = np.abs(playing.mean(0) - idle.mean(0)).max()
     assert gap > 0.1 if playing_in_pooled else gap < 1e-6
+
+
+@pytest.mark.parametrize("time_in_features", [True, False])
+def test_time_in_features_adds_the_same_drift_to_every_video_and_cell(time_in_features):
+    """On: audio and every map cell of segment t gain drift_t = (1 - s) start + s end, s = t / 59, the
+    same in every video (so it says when, never what or where); off: nothing changes."""
+    world = make_world()
+    one, other = scene(violin()), scene(violin(cls="cello", x=0.75, side="right", box=(2, 9, 10, 12)))
+    for s in (one, other):
+        base, drifted = render(CLASSIC_CUES, s), render(Cues(time_in_features=time_in_features), s)
+        audio_drift = time_code(world.time_audio, np.array(SEGMENTS)) if time_in_features else 0
+        visual_drift = time_code(world.time_visual, np.array(SEGMENTS)) if time_in_features else 0
+        np.testing.assert_allclose(drifted.audio - base.audio, audio_drift + 0 * base.audio, atol=1e-5)
+        cell_gap = drifted.maps.astype(np.float32) - base.maps.astype(np.float32)  # [T, P, 512]
+        np.testing.assert_allclose(cell_gap, np.broadcast_to(np.asarray(visual_drift)[..., None, :] if time_in_features
+                                                              else 0, cell_gap.shape), atol=2e-2)  # float16 maps
+        np.testing.assert_allclose(drifted.visual - base.visual, visual_drift + 0 * base.visual, atol=1e-4)
+    if time_in_features:
+        drift = time_code(world.time_audio, np.array(SEGMENTS))
+        np.testing.assert_allclose(drift[0], world.time_audio[0], atol=1e-6)  # segment 0: the start pattern
+        assert np.linalg.norm(drift[-1] - drift[0]) > 1.0  # early and late segments are far apart
 
 
 def test_feature_knobs_leave_scenes_and_questions_alone():

@@ -71,6 +71,22 @@ class Cues:
     share of the time average: TA is redundant for "which comes in first/second/...".
     """
 
+    time_in_features: bool = False
+    """When in the piece a segment lies can be read from its features.
+
+    Off (as always): nothing in a segment's audio or maps says when it happens. SaSR-Net has no
+    positional encoding: projecting, SLT (3.2), SaSR (3.3) and SA (3.4) treat each segment alike
+    and TA's f^ta = sum_t w_t F_t (3.5) is a weighted sum, so reordering the T segments reorders
+    every per-segment feature and changes no answer. "First", "second", "before" and "after" are
+    then unreadable by any block, and the Temporal types stay near their answer prior with or
+    without TA.
+    On: the audio and every map cell carry a slow drift, a code that moves from one fixed pattern
+    to another over the piece (as a room's light and sound change during a recording), so a
+    segment's content says roughly when it is. Question-guided TA can then weight the early or
+    late segments a question asks about; the time average (1/T) sum_t mixes them, so TA is needed
+    for the Temporal types.
+    """
+
     def to_dict(self) -> dict[str, bool]:
         return asdict(self)
 
@@ -90,8 +106,9 @@ class Cues:
 
 
 CLASSIC_CUES = Cues()
-# the pooled shortcuts off: SA is needed for location, TA for temporal order (diagnosis in notebook 10)
-LESSON_CUES = Cues(position_in_pooled=False, playing_in_pooled=False)
+# the pooled shortcuts off and time readable from content: SA is needed for location, TA for
+# temporal order (diagnosis in notebook 10)
+LESSON_CUES = Cues(position_in_pooled=False, playing_in_pooled=False, time_in_features=True)
 CUE_PRESETS: dict[str, Cues] = {"classic": CLASSIC_CUES, "lesson": LESSON_CUES}
 KNOBS: tuple[str, ...] = tuple(f.name for f in fields(Cues))
 

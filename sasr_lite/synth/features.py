@@ -13,6 +13,8 @@ Visual maps ``[T, P, 512]`` (like ResNet-18 layer4, post-ReLU, P = 14 x 14, p = 
   carry absolute position, and this is what makes "left"/"right" readable after pooling;
   with the cue ``position_in_pooled`` off (synth/cues.py) the column adds the class-independent
   code ``(position_gain - 1 + POSITION_DEPTH) * mean_c V_c`` (>= 0) instead, which every video pools to the same constant;
+- with the cue ``time_in_features`` on, every cell of segment t also gets the drift
+  `time_code` (the same in every video and every cell: it says when, never where);
 - Gaussian noise (std ``VISUAL_NOISE * difficulty``, drawn once per renderer into a float16
   bank and sliced per video), then ReLU. Values: mean about 0.5, mostly within [0, 3].
 - pooled visual ``[T, 512]`` = the spatial mean of the maps (as the reference pipeline; taken
@@ -21,7 +23,9 @@ Visual maps ``[T, P, 512]`` (like ResNet-18 layer4, post-ReLU, P = 14 x 14, p = 
 Audio ``[T, 128]`` (like VGGish embeddings, non-negative, mostly within [0, 3]) at each kept segment:
 
     a_t = ambience + sum_{i sounding at t} (loudness_i * g_i,t * timbre_i + rhythm_i * R_c(i))
-          + voiceover_t * voice + noise,        g_i,t = 1 + RHYTHM_MOD * rhythm_i * n_i,t
+          + voiceover_t * voice + noise [+ drift_t],   g_i,t = 1 + RHYTHM_MOD * rhythm_i * n_i,t
+
+(drift_t: `time_code`, with the cue ``time_in_features`` on).
 
 The timbre of a class is tied to its look by a fixed random linear map followed by ReLU,
 ``timbre_c ~ ReLU(W (V_c - mean V))``, so the audio-visual match is learnable. ``R_c``
@@ -44,7 +48,7 @@ import torch
 
 from sasr_lite.data.taxonomy import BACKGROUNDS, INSTRUMENTS
 from sasr_lite.synth.cues import CLASSIC_CUES, Cues
-from sasr_lite.synth.scenes import GRID, NUM_POSITIONS, Scene
+from sasr_lite.synth.scenes import GRID, NUM_POSITIONS, NUM_SEGMENTS, Scene
 
 WORLD_SEED = 20241111
 AUDIO_DIM, VISUAL_DIM = 128, 512
@@ -57,6 +61,8 @@ CLUTTER_RATE = 1.5  # mean clutter patches per video at difficulty 1
 TIMBRE_NORM, RHYTHM_NORM, VOICE_NORM = 4.0, 2.5, 4.0
 RHYTHM_MOD = 0.5  # amplitude modulation depth per unit rhythm
 AUDIO_NOISE = 0.08  # audio noise std at difficulty 1
+TIME_NORM_AUDIO, TIME_NORM_VISUAL = 2.0, 4.0  # size of the drift patterns (cue time_in_features)
+TIME_STREAM = 0x7133  # the drift patterns' random stream, apart from the world's first draws
 NOISE_BANK = 1 << 24  # float16 noise values drawn once per renderer (32 MB)
 
 
@@ -73,6 +79,8 @@ class World:
     rhythm_signature: np.ndarray  # [22, 128] >= 0
     voice: np.ndarray  # [128] >= 0
     ambience: np.ndarray  # [128] >= 0, the audio of silence
+    time_audio: np.ndarray  # [2, 128] >= 0: the audio drift's start and end patterns (cue time_in_features)
+    time_visual: np.ndarray  # [2, 512] >= 0: the same for every map cell
 
 
 def _unit_rows(x: np.ndarray, norm: float) -> np.ndarray:
@@ -97,6 +105,8 @@ def make_world(seed: int = WORLD_SEED) -> World:
     centred = visual - visual.mean(axis=0)
     W = rng.standard_normal((AUDIO_DIM, VISUAL_DIM)) / np.sqrt(VISUAL_DIM)
     W_rhythm = rng.standard_normal((AUDIO_DIM, VISUAL_DIM)) / np.sqrt(VISUAL_DIM)
+    # a stream of its own, so the arrays above are the same draws as before the time cue existed
+    drift = np.random.default_rng([seed, TIME_STREAM])
     return World(
         visual_protos=visual.astype(np.float32),
         background_protos=background.astype(np.float32),
@@ -107,7 +117,16 @@ def make_world(seed: int = WORLD_SEED) -> World:
         rhythm_signature=_unit_rows(np.maximum(centred @ W_rhythm.T, 0), RHYTHM_NORM),
         voice=_unit_rows(np.maximum(rng.standard_normal(AUDIO_DIM), 0), VOICE_NORM),
         ambience=(0.15 + 0.1 * np.abs(rng.standard_normal(AUDIO_DIM))).astype(np.float32),
+        time_audio=_unit_rows(np.maximum(drift.standard_normal((2, AUDIO_DIM)), 0), TIME_NORM_AUDIO),
+        time_visual=_unit_rows(np.maximum(drift.standard_normal((2, VISUAL_DIM)), 0), TIME_NORM_VISUAL),
     )
+
+
+def time_code(patterns: np.ndarray, segments: np.ndarray) -> np.ndarray:
+    """[T, dim]: the drift at each kept segment, moving linearly from ``patterns[0]`` (the first
+    second) to ``patterns[1]`` (the last), the same in every video (cue ``time_in_features``)."""
+    s = (np.asarray(segments, dtype=np.float32) / (NUM_SEGMENTS - 1))[:, None]
+    return (1 - s) * patterns[0] + s * patterns[1]
 
 
 @contextmanager
@@ -194,6 +213,8 @@ class FeatureRenderer:
         work = self._work
         # mode="clip": indices are valid by construction, and "raise" would buffer the output
         np.take(table, flat_index.ravel(), axis=0, out=work.numpy().reshape(T * P, D), mode="clip")
+        if self.cues.time_in_features:  # every cell drifts alike: pooling keeps it, it says no place
+            work.add_(torch.from_numpy(time_code(w.time_visual, self.segments))[:, None, :])
         start = int(rng.integers(0, self._bank.numel() - work.numel() + 1))
         work.add_(self._bank[start: start + work.numel()].view(T, P, D))
         work.clamp_(min=0)  # ReLU
@@ -225,4 +246,6 @@ class FeatureRenderer:
         speaking = (np.frombuffer(scene.voiceover.encode(), np.uint8)[self.segments] == ord("1"))[:, None]
         audio += speaking * voice_level * w.voice * (1 + 0.1 * rng.standard_normal((T, 1)))
         audio += AUDIO_NOISE * self.difficulty * rng.standard_normal((T, AUDIO_DIM))
+        if self.cues.time_in_features:
+            audio += time_code(w.time_audio, self.segments)
         return np.maximum(audio, 0).astype(np.float32)
