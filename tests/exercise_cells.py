@@ -23,7 +23,7 @@ import jupytext
 
 from sasr_lite.labs.exercise import Exercise
 from sasr_lite.labs.registry import EXERCISES
-from sasr_lite.labs.student import _marker
+from sasr_lite.labs.student import solution_marker
 from sasr_lite.notebook_utils import sizes
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -45,11 +45,6 @@ class Cells:
     code: str  # the code cell after the heading ("" when the next cell is not code)
 
 
-def notebook_path(exercise: Exercise) -> Path:
-    """The jupytext .py file of ``exercise``'s notebook."""
-    return NOTEBOOKS / f"{exercise.notebook}.py"
-
-
 def read_exercises(path: Path) -> dict[str, Cells]:
     """Exercise id -> its cells, for every ``### Exercise`` heading of the notebook ``path``."""
     cells = jupytext.read(path).cells
@@ -66,10 +61,10 @@ def split_code(code: str) -> tuple[str, str, str] | None:
     """An exercise code cell -> (the lines before ``### BEGIN SOLUTION``, the solution dedented,
     what follows ``### END SOLUTION`` stripped); None without one pair of markers."""
     lines = code.splitlines(keepends=True)
-    markers = [(i, _marker(line)) for i, line in enumerate(lines) if _marker(line)]
-    if [m for _, m in markers] != ["BEGIN", "END"]:
+    markers = [i for i, line in enumerate(lines) if solution_marker(line)]
+    if [solution_marker(lines[i]) for i in markers] != ["BEGIN", "END"]:
         return None
-    (begin, _), (end, _) = markers
+    begin, end = markers
     return "".join(lines[:begin]), textwrap.dedent("".join(lines[begin + 1:end])), "".join(lines[end + 1:]).strip()
 
 
@@ -114,7 +109,8 @@ def drift(path: Path) -> list[str]:
     registered for it (by the file's stem) disagree: one message each, naming the file and the exercise."""
     expected = {i: e for i, e in EXERCISES.items() if e.notebook == path.stem}
     found = read_exercises(path)
-    problems = [f"{path}: exercise {i} is registered for this notebook but has no '### Exercise `{i}`' heading"
+    problems = [f"{path}: exercise {i} is registered for this notebook but has no heading "
+                f"'### Exercise `{i}` · KIND · N min' (a markdown cell, the objective on its next line)"
                 for i in expected if i not in found]
     problems += [f"{path}: exercise {i} has a heading but no definition registered for {path.stem}"
                  for i in found if i not in expected]

@@ -4,15 +4,18 @@ signature and docstring, the solution between the markers, and the `check` call.
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from sasr_lite.labs.registry import EXERCISES
 
-from exercise_cells import NOTEBOOKS, drift, function_source
+from exercise_cells import NOTEBOOKS, drift
 
-PATHS = sorted({NOTEBOOKS / f"{e.notebook}.py" for e in EXERCISES.values()})
+PATHS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py"))  # all of them: a cell without a definition shows too
+
+
+def test_every_registered_exercise_has_its_notebook():
+    missing = sorted({e.notebook for e in EXERCISES.values()} - {p.stem for p in PATHS})
+    assert not missing, f"exercises are registered for notebooks that {NOTEBOOKS} lacks: {missing}"
 
 
 @pytest.mark.parametrize("path", PATHS, ids=lambda p: p.stem)
@@ -20,11 +23,6 @@ def test_the_notebook_cells_agree_with_the_definitions(path):
     problems = drift(path)
     assert not problems, "\n".join(problems) + "\n(edit the definition in sasr_lite/labs/ or the cell, then " \
                                                 "`jupytext --update --to ipynb` the notebook)"
-
-
-def test_every_solution_is_a_function_the_cell_defines():
-    for exercise in EXERCISES.values():
-        compile(function_source(exercise), f"<{exercise.id}>", "exec")  # a SyntaxError names the exercise
 
 
 # (what to change in 06_temporal_attention.py, the exercise, what the message must say)
@@ -50,9 +48,9 @@ DRIFTS = [
 def test_a_drifted_cell_is_reported_with_the_notebook_the_exercise_and_the_difference(tmp_path, old, new,
                                                                                       exercise_id, said):
     original = NOTEBOOKS / "06_temporal_attention.py"
-    copy = shutil.copy(original, tmp_path / original.name)
-    text = copy.read_text()
+    text = original.read_text()
     assert text.count(old) == 1, old
+    copy = tmp_path / original.name  # drift reads which exercises to expect from the file's name
     copy.write_text(text.replace(old, new))
     problems = drift(copy)
     assert any(str(copy) in p and exercise_id in p and said in p for p in problems), problems

@@ -1,5 +1,5 @@
 """One exercise: its id, what it teaches, how long it takes, its points, the spec that grades it and
-its reference solution. The notebook's exercise cells are checked against it (tests/exercise_cells.py)."""
+its reference solution: the notebook's exercise cells must say the same (tests/test_exercise_sources.py)."""
 
 from __future__ import annotations
 
