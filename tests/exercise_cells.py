@@ -74,6 +74,7 @@ def function_source(exercise: Exercise) -> str:
 
 
 def function_name(exercise: Exercise) -> str:
+    """The name the exercise's cell defines and hands to `check` (``answer`` for predict and experiment)."""
     return ast.parse(function_source(exercise)).body[0].name
 
 
