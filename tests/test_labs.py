@@ -1,6 +1,7 @@
-"""The course-lab grader (`sasr_lite.labs`): every exercise passes a right answer; every implement
-check refuses its stub, the package's own function and a solution that calls it, and names a
-classic mistake; predict checks name known slips; experiment checks validate the report."""
+"""The course-lab grader (`sasr_lite.labs`): every exercise passes its definition's solution, run as
+its notebook cell runs it (tests/exercise_cells.py); every implement check refuses its stub, the
+package's own function and a solution that calls it, and names a classic mistake; predict checks
+name known slips; experiment checks validate the report."""
 
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ from sasr_lite.model import self_attention as package_self_attention
 from sasr_lite.model import slt
 from sasr_lite.model.sasrnet import SaSROutput
 
+from exercise_cells import reference_answer
+
 IMPLEMENT = sorted(i for i, e in EXERCISES.items() if e.kind == "implement")
 PREDICT = sorted(i for i, e in EXERCISES.items() if e.kind == "predict")
 EXPERIMENT = sorted(i for i, e in EXERCISES.items() if e.kind == "experiment")
@@ -40,132 +43,9 @@ def grade(capsys, exercise_id, answer) -> tuple[bool, str]:
     return passed, " ".join(capsys.readouterr().out.split())
 
 
-# --- right answers, written plainly -----------------------------------------------------------------
-def log_mel(waveform):
-    frames = waveform.unfold(-1, 400, 160)
-    window = torch.hann_window(400, periodic=True, dtype=torch.float64)
-    return torch.log(torch.fft.rfft(frames * window, n=512).abs() @ vggish.mel_matrix() + 0.01)
-
-
-def stride_sampling(audio, maps, stride):
-    maps = maps[::stride].flatten(2).transpose(1, 2)  # [T, 512, 196] -> [T, 196, 512]
-    return audio[::stride], maps, maps.mean(1)
-
-
-def answer_prior(train_templates, train_answers, test_templates):
-    def best(answers):
-        counts = Counter(answers)
-        return min(counts, key=lambda a: (-counts[a], a))
-
-    by_template = {}
-    for key, answer in zip(train_templates, train_answers):
-        by_template.setdefault(key, []).append(answer)
-    fallback = best(train_answers)
-    return [best(by_template[k]) if k in by_template else fallback for k in test_templates]
-
-
-def self_attention(f):
-    return torch.softmax(f @ f.transpose(-2, -1) / math.sqrt(f.shape[-1]), dim=-1) @ f
-
-
-def token_block(f_r, tokens):
-    B, T, D = f_r.shape
-    out = self_attention(torch.cat([f_r, tokens.expand(B, -1, -1)], dim=1))
-    return out[:, :T], out[:, T:]
-
-
-def cross_attn(a, b, w_q, b_q, w_k, b_k, w_v, b_v):
-    q, k, v = a @ w_q.T + b_q, b @ w_k.T + b_k, b @ w_v.T + b_v
-    return torch.softmax(q @ k.transpose(1, 2) / math.sqrt(a.shape[-1]), dim=-1) @ v
-
-
-def _attn(p, prefix, a, b):
-    return cross_attn(a, b, *(p[f"{prefix}.fc_{x}.{y}"] for x in "qkv" for y in ("weight", "bias")))
-
-
-def sasr_branch(f_s, tokens, params):
-    D = f_s.shape[-1]
-    read = _attn(params, "token_attn", tokens, f_s) @ params["token_fc.weight"].T + params["token_fc.bias"]
-    new = F.layer_norm(tokens + read, (D,), params["token_norm.weight"], params["token_norm.bias"])
-    f_g = _attn(params, "segment_attn", f_s, new) @ params["segment_fc.weight"].T + params["segment_fc.bias"]
-    return f_g, new
-
-
-def spatial_attention(f_a_g, f_v_g, maps, fc_weight, fc_bias, norm="l2", temperature=1.0):
-    scores = (maps * f_a_g.unsqueeze(2)).sum(-1)  # [B, T, P]
-    if norm == "l2":
-        scores = scores / (maps.norm(dim=-1) * f_a_g.norm(dim=-1, keepdim=True)).clamp_min(1e-12)
-    weights = torch.softmax(scores / temperature, dim=-1)
-    attended = (weights.unsqueeze(-1) * maps).sum(2)
-    return torch.tanh(torch.cat([f_v_g, attended], dim=-1)) @ fc_weight.T + fc_bias, weights
-
-
-def _ce(logits, target):
-    flat = logits.reshape(-1, 2)
-    return F.cross_entropy(flat, torch.full((len(flat),), target))
-
-
-def match_loss(match_logits, match_logits_neg):
-    return _ce(match_logits, 1) + _ce(match_logits_neg, 0)
-
-
-def temporal_attention(q, f):
-    weights = torch.softmax((f * q.unsqueeze(1)).sum(-1) / math.sqrt(q.shape[-1]), dim=-1)
-    return (weights.unsqueeze(-1) * f).sum(1), weights
-
-
-def answer_fusion(f_a_ta, f_a_g, f_v_ta, f_v_sa, q, fusion_weight, fusion_bias, classifier_weight, classifier_bias):
-    joint = torch.cat([f_a_ta + f_a_g.mean(1), f_v_ta + f_v_sa.mean(1)], dim=-1)
-    f_av = torch.tanh(joint) @ fusion_weight.T + fusion_bias
-    return torch.tanh(f_av * q) @ classifier_weight.T + classifier_bias
-
-
-def total_loss(answer_logits, answer, presence_a, presence_v, sources, token_logits, match_logits, match_logits_neg,
-               lambda_source=0.5, lambda_reg=0.5, lambda_match=0.5):
-    known = answer != -1
-    avqa = F.cross_entropy(answer_logits[known], answer[known])
-    source = sum(F.binary_cross_entropy_with_logits(x, sources) for x in (presence_a, presence_v))
-    reg = F.cross_entropy(token_logits, torch.arange(len(token_logits)))
-    return avqa + lambda_source * source + lambda_reg * reg + lambda_match * match_loss(match_logits, match_logits_neg)
-
-
-def bootstrap_interval(correct, n_boot=1000, seed=0, level=0.95):
-    resampled = 100 * correct[evaluate.bootstrap_indices(len(correct), n_boot, seed)].mean(axis=1)
-    tail = 50 * (1 - level)
-    low, high = np.percentile(resampled, [tail, 100 - tail])
-    return 100 * correct.mean(), low, high
-
-
-def paired_bootstrap(correct_a, correct_b, n_boot=1000, seed=0, level=0.95):
-    draws = evaluate.bootstrap_indices(len(correct_a), n_boot, seed)
-    differences = 100 * (correct_a[draws].mean(axis=1) - correct_b[draws].mean(axis=1))
-    tail = 50 * (1 - level)
-    low, high = np.percentile(differences, [tail, 100 - tail])
-    return 100 * (correct_a.mean() - correct_b.mean()), low, high
-
-
-def experiment(setting, value):
-    return dict(setting=setting, value=value, before=61.2, after=58.4,
-                explanation="Switching it off removed the signal the block adds, so location questions lost the "
-                            "most; the change is close to the seed spread, so it is weak evidence.")
-
-
-SOLUTIONS = {
-    "01.log_mel": log_mel, "01.stride_sampling": stride_sampling, "01.store_megabytes": 2.02,
-    "02.answer_prior": answer_prior, "02.prior_balanced": 33.3,
-    "03.self_attention": self_attention, "03.token_block": token_block, "03.token_parameters": 22550,
-    "03.reg_loss_chance": math.log(22),
-    "04.cross_attn": cross_attn, "04.sasr_branch": sasr_branch, "04.branch_parameters": 2_102_785,
-    "05.spatial_attention": spatial_attention, "05.match_targets": match_loss, "05.match_loss_chance": 1.386,
-    "05.spatial_rule": experiment("spatial_temperature", 0.1),
-    "06.temporal_attention": temporal_attention, "06.ablated_weights": 0.1, "06.unscaled_logits": math.sqrt(512),
-    "07.answer_fusion": answer_fusion, "07.total_loss": total_loss, "07.answer_loss_chance": math.log(42),
-    "07.loss_weights": experiment("lambda_match", 0.0),
-    "08.lr_at_epoch": 9e-6, "08.optimizer_steps": 159_680, "08.learning_rate": experiment("lr", 1e-3),
-    "09.bootstrap_interval": bootstrap_interval, "09.group_average": 73.33, "09.question_only": experiment("epochs", 8),
-    "10.paired_bootstrap": paired_bootstrap, "10.ablated_attention": torch.tensor(1 / 196),
-    "10.ablation": experiment("use_spatial", False),
-}
+# --- right answers: each exercise's definition, run as its notebook cell runs it ---------------------
+SOLUTIONS = {i: reference_answer(e) for i, e in EXERCISES.items()}
+self_attention = SOLUTIONS["03.self_attention"]  # the one the edge-case tests below build on
 
 
 # --- the package's own functions, handed in as they are or called inside a "solution" --------------
@@ -298,6 +178,10 @@ def cross_attn_unscaled(a, b, w_q, b_q, w_k, b_k, w_v, b_v):
     return torch.softmax(q @ k.transpose(1, 2), dim=-1) @ v
 
 
+def _attn(p, prefix, a, b):
+    return SOLUTIONS["04.cross_attn"](a, b, *(p[f"{prefix}.fc_{x}.{y}"] for x in "qkv" for y in ("weight", "bias")))
+
+
 def branch_no_residual(f_s, tokens, params):
     D = f_s.shape[-1]
     read = _attn(params, "token_attn", tokens, f_s) @ params["token_fc.weight"].T + params["token_fc.bias"]
@@ -307,7 +191,7 @@ def branch_no_residual(f_s, tokens, params):
 
 
 def spatial_without_l2(f_a_g, f_v_g, maps, fc_weight, fc_bias, norm="l2", temperature=1.0):
-    return spatial_attention(f_a_g, f_v_g, maps, fc_weight, fc_bias, "none", temperature)
+    return SOLUTIONS["05.spatial_attention"](f_a_g, f_v_g, maps, fc_weight, fc_bias, "none", temperature)
 
 
 def temporal_unscaled(q, f):
@@ -316,11 +200,11 @@ def temporal_unscaled(q, f):
 
 
 def fusion_no_shortcut(f_a_ta, f_a_g, f_v_ta, f_v_sa, q, *weights):
-    return answer_fusion(f_a_ta, torch.zeros_like(f_a_g), f_v_ta, torch.zeros_like(f_v_sa), q, *weights)
+    return SOLUTIONS["07.answer_fusion"](f_a_ta, torch.zeros_like(f_a_g), f_v_ta, torch.zeros_like(f_v_sa), q, *weights)
 
 
 def total_unweighted(*args, **kwargs):
-    return total_loss(*args[:8], 1.0, 1.0, 1.0)
+    return SOLUTIONS["07.total_loss"](*args[:8], 1.0, 1.0, 1.0)
 
 
 WRONG = {
@@ -332,12 +216,12 @@ WRONG = {
     "04.cross_attn": (cross_attn_unscaled, "you left out the 1/sqrt(D) scaling"),
     "04.sasr_branch": (branch_no_residual, "you left out the residual"),
     "05.spatial_attention": (spatial_without_l2, "you did not L2-normalise"),
-    "05.match_targets": (lambda pos, neg: _ce(pos, 0) + _ce(neg, 1), "your targets are swapped"),
+    "05.match_targets": (lambda pos, neg: SOLUTIONS["05.match_targets"](neg, pos), "your targets are swapped"),
     "06.temporal_attention": (temporal_unscaled, "you left out the 1/sqrt(D) scaling"),
     "07.answer_fusion": (fusion_no_shortcut, "you left out the shortcut"),
     "07.total_loss": (total_unweighted, "without their weights"),
-    "09.bootstrap_interval": (lambda *a: tuple(v / 100 for v in bootstrap_interval(*a)), "fractions"),
-    "10.paired_bootstrap": (lambda a, b, *rest: paired_bootstrap(b, a, *rest), "wrong sign"),
+    "09.bootstrap_interval": (lambda *a: tuple(v / 100 for v in SOLUTIONS["09.bootstrap_interval"](*a)), "fractions"),
+    "10.paired_bootstrap": (lambda a, b, *rest: SOLUTIONS["10.paired_bootstrap"](b, a, *rest), "wrong sign"),
 }
 
 
@@ -358,7 +242,6 @@ def test_exercises_table_covers_every_notebook_with_every_kind():
     assert implement["stub"].map(lambda s: f'raise NotImplementedError("exercise ' in s).all()
     assert all(f'"exercise {i}: write this function"' in s for i, s in zip(implement["id"], implement["stub"]))
     assert table.loc[table["kind"] != "implement", "stub"].isna().all()
-    assert set(SOLUTIONS) == set(table["id"])
 
 
 def test_an_unknown_id_raises_value_error_naming_the_known_ids():
@@ -453,7 +336,7 @@ def test_any_error_in_a_student_function_is_a_verdict_not_a_crash(capsys):
     assert not passed and "does your function end with a `return`?" in out
     passed, out = grade(capsys, "03.self_attention", "self_attention")
     assert not passed and "expected your function" in out
-    passed, out = grade(capsys, "06.temporal_attention", lambda q, f: temporal_attention(q, f)[0])
+    passed, out = grade(capsys, "06.temporal_attention", lambda q, f: SOLUTIONS["06.temporal_attention"](q, f)[0])
     assert not passed and "it should return 2: (f_ta, weights)" in out
 
 
@@ -507,9 +390,9 @@ def test_an_experiment_report_is_checked_for_structure_only(capsys, exercise_id)
 
 
 def test_an_experiment_value_must_fit_its_setting(capsys):
-    passed, out = grade(capsys, "10.ablation", experiment("use_spatial", "off"))
+    passed, out = grade(capsys, "10.ablation", {**SOLUTIONS["10.ablation"], "setting": "use_spatial", "value": "off"})
     assert not passed and "does not fit use_spatial (it takes True or False)" in out
-    passed, out = grade(capsys, "05.spatial_rule", experiment("spatial_norm", "cosine"))
+    passed, out = grade(capsys, "05.spatial_rule", {**SOLUTIONS["05.spatial_rule"], "value": "cosine"})
     assert not passed and "'l2' or 'none'" in out
 
 

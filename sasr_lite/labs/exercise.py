@@ -1,4 +1,5 @@
-"""One exercise: its id, what it teaches, how long it takes, its points, and the spec that grades it."""
+"""One exercise: its id, what it teaches, how long it takes, its points, the spec that grades it and
+its reference solution: the notebook's exercise cells must say the same (tests/test_exercise_sources.py)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,12 @@ NOTEBOOKS = {
 # points for a PASS unless an exercise says otherwise: writing code weighs more than a number
 POINTS = {"implement": 2, "predict": 1, "experiment": 2}
 
+# how a predict or experiment cell starts: the student returns the answer from `answer()`
+ANSWER_HEADERS = {
+    "predict": 'def answer():\n    """Your prediction."""\n',
+    "experiment": 'def answer():\n    """Your measurement, as a dict."""\n',
+}
+
 
 @dataclass(frozen=True)
 class Exercise:
@@ -25,6 +32,9 @@ class Exercise:
     objective: str  # one line
     minutes: int  # a learner's time, roughly
     spec: Implement | Predict | Experiment
+    # the code between the notebook cell's BEGIN / END SOLUTION markers, dedented: a function body
+    # that returns the answer (an experiment's runs the lesson and returns its report)
+    solution: str
     points: int | None = None  # what the grader awards for a PASS (None: the kind's, `POINTS`)
 
     def __post_init__(self) -> None:
@@ -42,3 +52,11 @@ class Exercise:
     @property
     def stub(self) -> str | None:
         return self.spec.stub if isinstance(self.spec, Implement) else None
+
+    @property
+    def header(self) -> str:
+        """The notebook code cell's first lines, up to the solution: the stub's signature and
+        docstring (its closing ``raise`` is what the solution replaces), or `ANSWER_HEADERS`'."""
+        if self.stub is None:
+            return ANSWER_HEADERS[self.kind]
+        return "".join(self.stub.splitlines(keepends=True)[:-1])

@@ -30,6 +30,13 @@ def log_mel(waveform: torch.Tensor) -> torch.Tensor:
     raise NotImplementedError("exercise 01.log_mel: write this function")
 '''
 
+LOG_MEL_SOLUTION = '''\
+frames = waveform.unfold(-1, 400, 160)  # 25 ms windows every 10 ms at 16 kHz
+window = torch.hann_window(400, periodic=True, dtype=torch.float64)
+spectrum = torch.fft.rfft(frames * window, n=512).abs()  # magnitude, 257 bins
+return torch.log(spectrum @ vggish.mel_matrix() + 0.01)
+'''
+
 
 def _log_mel_case(g: torch.Generator, shape: tuple[int, ...]) -> Case:
     # a quiet tone in noise, as real audio often is: the 0.01 offset then matters
@@ -77,6 +84,11 @@ def stride_sampling(audio: torch.Tensor, maps: torch.Tensor, stride: int):
     becomes 196 positions p = row * 14 + col of 512 channels; visual is the mean of the 196.
     """
     raise NotImplementedError("exercise 01.stride_sampling: write this function")
+'''
+
+STRIDE_SAMPLING_SOLUTION = '''\
+maps = maps[::stride].flatten(2).transpose(1, 2)  # [T, 512, 14, 14] -> [T, 196, 512]
+return audio[::stride], maps, maps.mean(1)
 '''
 
 
@@ -146,17 +158,24 @@ def _store_slips() -> dict[str, float]:
     }
 
 
+STORE_MEGABYTES_SOLUTION = '''\
+T, P = 10, 196
+return T * (128 + 512 + P * 512) * 2 / 1e6  # audio, pooled visual, maps; 2 bytes each
+'''
+
 EXERCISES = [
     Exercise(
         "01.log_mel", "Write VGGish's log-mel front end (frames, periodic Hann window, |rfft|, mel matrix, log).", 20,
         Implement(LOG_MEL_STUB, (Target(vggish, "log_mel_spectrogram"),), _log_mel_cases, ("log_mel",),
                   atol=1e-4, rtol=1e-5),
+        solution=LOG_MEL_SOLUTION,
     ),
     Exercise(
         "01.stride_sampling", "Keep every 6th second of the official features and lay the maps out as the store does.",
         15,
         Implement(STRIDE_SAMPLING_STUB, (Target(official_features, "load_official_video"),), _stride_cases,
                   ("audio", "maps", "visual")),
+        solution=STRIDE_SAMPLING_SOLUTION,
     ),
     Exercise(
         "01.store_megabytes", "Predict one video's size in the float16 store (T = 10, P = 196), in MB (1e6 bytes).", 5,
@@ -167,5 +186,6 @@ EXERCISES = [
                 clue="Count the values per kept second (audio, pooled visual, map), multiply by T = 10 and by "
                      "the bytes per float16 value (store_nbytes in sasr_lite.data.store computes it).",
                 wrong=_store_slips, abs_tol=0.005, rel_tol=0.0),
+        solution=STORE_MEGABYTES_SOLUTION,
     ),
 ]

@@ -31,6 +31,18 @@ def answer_prior(train_templates: list[str], train_answers: list[str], test_temp
     raise NotImplementedError("exercise 02.answer_prior: write this function")
 '''
 
+ANSWER_PRIOR_SOLUTION = '''\
+def best(answers):
+    counts = Counter(answers)
+    return min(counts, key=lambda a: (-counts[a], a))  # most frequent, ties alphabetical
+
+by_template = {}
+for key, answer in zip(train_templates, train_answers):
+    by_template.setdefault(key, []).append(answer)
+fallback = best(train_answers)
+return [best(by_template[k]) if k in by_template else fallback for k in test_templates]
+'''
+
 
 def _prior(train_templates: list[str], train_answers: list[str], test_templates: list[str]) -> list[str]:
     """The package's answers, through AnswerPrior on records built from the keys."""
@@ -122,6 +134,7 @@ EXERCISES = [
         Implement(ANSWER_PRIOR_STUB, (Target(baselines.AnswerPrior, "fit"), Target(baselines.AnswerPrior, "predict")),
                   _prior_cases, ("answers",), compare=_compare_answers,
                   agreement="answer for answer"),
+        solution=ANSWER_PRIOR_SOLUTION,
     ),
     Exercise(
         "02.prior_balanced",
@@ -137,5 +150,6 @@ EXERCISES = [
                                "has three.": 50.0,
                                "answer in percent, not as a fraction.": _balanced_prior() / 100},
                 abs_tol=0.5, rel_tol=0.0),
+        solution="return 100 / 3  # the prior always answers one of the three: right a third of the time",
     ),
 ]

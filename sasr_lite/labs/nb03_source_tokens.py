@@ -29,6 +29,10 @@ def self_attention(f: torch.Tensor) -> torch.Tensor:
     raise NotImplementedError("exercise 03.self_attention: write this function")
 '''
 
+SELF_ATTENTION_SOLUTION = '''\
+return torch.softmax(f @ f.transpose(-2, -1) / math.sqrt(f.shape[-1]), dim=-1) @ f
+'''
+
 
 def _self_attention_case(g: torch.Generator, shape: tuple[int, ...], label: str) -> Case:
     f = randn(g, *shape)
@@ -75,6 +79,13 @@ def token_block(f_r: torch.Tensor, tokens: torch.Tensor) -> tuple[torch.Tensor, 
     raise NotImplementedError("exercise 03.token_block: write this function")
 '''
 
+TOKEN_BLOCK_SOLUTION = '''\
+B, T, D = f_r.shape
+joint = torch.cat([f_r, tokens.expand(B, -1, -1)], dim=1)  # [B, T + C, D]
+out = torch.softmax(joint @ joint.transpose(1, 2) / math.sqrt(D), dim=-1) @ joint
+return out[:, :T], out[:, T:]
+'''
+
 
 def _token_case(g: torch.Generator, B: int, T: int, C: int, D: int) -> Case:
     block = randomised(slt.SourceTokens(C, D), g)
@@ -112,14 +123,21 @@ def _reg_chance() -> float:
     return F.cross_entropy(torch.zeros(C, C), torch.arange(C)).item()  # equal logits: a uniform guess
 
 
+TOKEN_PARAMETERS_SOLUTION = '''\
+C, D = 22, 512
+return C * D + (D * C + C)  # the tokens G, and the L_reg classifier FC (weights + bias)
+'''
+
 EXERCISES = [
     Exercise(
         "03.self_attention", "Write the parameter-free self-attention S(f) = softmax(f f^T / sqrt(D)) f.", 10,
         Implement(SELF_ATTENTION_STUB, (Target(slt, "self_attention"),), _self_attention_cases, ("S(f)",)),
+        solution=SELF_ATTENTION_SOLUTION,
     ),
     Exercise(
         "03.token_block", "Write the SLT step: concatenate segments and tokens, attend, split.", 15,
         Implement(TOKEN_BLOCK_STUB, (Target(slt.SourceTokens, "forward"),), _token_cases, ("f_s", "tokens")),
+        solution=TOKEN_BLOCK_SOLUTION,
     ),
     Exercise(
         "03.token_parameters", "Predict the parameter count of SourceTokens(num_tokens=22, d_model=512).", 5,
@@ -134,6 +152,7 @@ EXERCISES = [
                                "you gave S weights (query, key, value); S is parameter-free.":
                                    _token_parameters() + 3 * (512 * 512 + 512)},
                 rel_tol=0.0),
+        solution=TOKEN_PARAMETERS_SOLUTION,
     ),
     Exercise(
         "03.reg_loss_chance", "Predict L_reg of a token classifier that cannot tell the 22 tokens apart.", 5,
@@ -147,5 +166,6 @@ EXERCISES = [
                                "that is the probability 1/C; the loss is its negative log.": 1 / 22,
                                "you used log10; cross-entropy uses the natural log.": math.log10(22)},
                 abs_tol=0.01, rel_tol=0.0),
+        solution="return math.log(22)  # cross-entropy of a uniform guess over 22 classes",
     ),
 ]

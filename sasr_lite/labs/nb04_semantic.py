@@ -27,6 +27,11 @@ def cross_attn(a: torch.Tensor, b: torch.Tensor, w_q: torch.Tensor, b_q: torch.T
     raise NotImplementedError("exercise 04.cross_attn: write this function")
 '''
 
+CROSS_ATTN_SOLUTION = '''\
+q, k, v = a @ w_q.T + b_q, b @ w_k.T + b_k, b @ w_v.T + b_v
+return torch.softmax(q @ k.transpose(1, 2) / math.sqrt(a.shape[-1]), dim=-1) @ v
+'''
+
 
 def _linear(x: torch.Tensor, fc: torch.nn.Linear) -> torch.Tensor:
     return x @ fc.weight.T + fc.bias
@@ -84,6 +89,20 @@ def sasr_branch(f_s: torch.Tensor, tokens: torch.Tensor, params: dict) -> tuple[
     raise NotImplementedError("exercise 04.sasr_branch: write this function")
 '''
 
+SASR_BRANCH_SOLUTION = '''\
+def attend(prefix, a, b):
+    q = a @ params[f"{prefix}.fc_q.weight"].T + params[f"{prefix}.fc_q.bias"]
+    k = b @ params[f"{prefix}.fc_k.weight"].T + params[f"{prefix}.fc_k.bias"]
+    v = b @ params[f"{prefix}.fc_v.weight"].T + params[f"{prefix}.fc_v.bias"]
+    return torch.softmax(q @ k.transpose(1, 2) / math.sqrt(a.shape[-1]), dim=-1) @ v
+
+D = f_s.shape[-1]
+read = attend("token_attn", tokens, f_s) @ params["token_fc.weight"].T + params["token_fc.bias"]
+tokens_new = F.layer_norm(tokens + read, (D,), params["token_norm.weight"], params["token_norm.bias"])
+f_g = attend("segment_attn", f_s, tokens_new) @ params["segment_fc.weight"].T + params["segment_fc.bias"]
+return f_g, tokens_new
+'''
+
 
 def _branch_case(g: torch.Generator, B: int, T: int, C: int, D: int) -> Case:
     branch = randomised(sasr.SaSRBranch(D), g)
@@ -139,16 +158,24 @@ def _branch_slips() -> dict[str, float]:
     }
 
 
+BRANCH_PARAMETERS_SOLUTION = '''\
+D = 512
+linear = D * D + D  # one D -> D layer with bias
+return 2 * 3 * linear + 2 * linear + 2 * D + (D + 1)  # two CrossAttn, two FCs, LayerNorm, presence head
+'''
+
 EXERCISES = [
     Exercise(
         "04.cross_attn", "Write CrossAttn(a, b) with query/key/value projections from their weights.", 15,
         Implement(CROSS_ATTN_STUB, (Target(sasr.CrossAttention, "forward"),), _cross_cases, ("CrossAttn(a, b)",)),
+        solution=CROSS_ATTN_SOLUTION,
     ),
     Exercise(
         "04.sasr_branch", "Write one SaSR branch: the token update with residual and LayerNorm, then the segment read.",
         20,
         Implement(SASR_BRANCH_STUB, (Target(sasr.SaSRBranch, "forward"), Target(sasr.SaSRBlock, "forward")),
                   _branch_cases, ("f_g", "tokens")),
+        solution=SASR_BRANCH_SOLUTION,
     ),
     Exercise(
         "04.branch_parameters", "Predict the parameter count of SaSRBranch(d_model=512).", 10,
@@ -158,5 +185,6 @@ EXERCISES = [
                 clue="List the branch's layers (two cross-attentions, two FCs, a LayerNorm, the presence head) and "
                      "count each nn.Linear(i, o) as i * o + o.",
                 wrong=_branch_slips, rel_tol=0.0),
+        solution=BRANCH_PARAMETERS_SOLUTION,
     ),
 ]

@@ -25,6 +25,11 @@ def temporal_attention(q: torch.Tensor, f: torch.Tensor) -> tuple[torch.Tensor, 
     raise NotImplementedError("exercise 06.temporal_attention: write this function")
 '''
 
+TEMPORAL_SOLUTION = '''\
+weights = torch.softmax((f * q.unsqueeze(1)).sum(-1) / math.sqrt(q.shape[-1]), dim=-1)  # [B, T]
+return (weights.unsqueeze(-1) * f).sum(1), weights
+'''
+
 
 def _temporal_case(g: torch.Generator, B: int, T: int, D: int) -> Case:
     q, f = randn(g, B, D), randn(g, B, T, D)
@@ -69,6 +74,7 @@ EXERCISES = [
         "06.temporal_attention", "Write question-guided temporal attention over the T segments.", 10,
         Implement(TEMPORAL_STUB, (Target(temporal.TemporalAttention, "forward"),), _temporal_cases,
                   ("f_ta", "weights")),
+        solution=TEMPORAL_SOLUTION,
     ),
     Exercise(
         "06.ablated_weights", "Predict each temporal weight of a model built with use_temporal=False (T = 10).", 5,
@@ -81,6 +87,7 @@ EXERCISES = [
                                "weights run over T = 10 segments.": 1 / 196,
                                "the weights are a distribution over T, so they sum to 1: not 1 each.": 1.0},
                 rel_tol=1e-6),
+        solution="return 1 / 10  # uniform over T = 10 segments",
     ),
     Exercise(
         "06.unscaled_logits", "Predict by what factor dropping 1/sqrt(D) widens the spread of q . f_t at D = 512.", 5,
@@ -95,5 +102,6 @@ EXERCISES = [
                                "that is the scaling itself, 1/sqrt(D); the question asks how much larger the "
                                "unscaled logits are.": 1 / math.sqrt(512)},
                 abs_tol=0.1, rel_tol=0.0),
+        solution="return math.sqrt(512)  # the dot product of D unit-variance terms has std sqrt(D)",
     ),
 ]

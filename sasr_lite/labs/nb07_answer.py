@@ -35,6 +35,12 @@ def answer_fusion(f_a_ta: torch.Tensor, f_a_g: torch.Tensor, f_v_ta: torch.Tenso
     raise NotImplementedError("exercise 07.answer_fusion: write this function")
 '''
 
+FUSION_SOLUTION = '''\
+joint = torch.cat([f_a_ta + f_a_g.mean(1), f_v_ta + f_v_sa.mean(1)], dim=-1)
+f_av = torch.tanh(joint) @ fusion_weight.T + fusion_bias
+return torch.tanh(f_av * q) @ classifier_weight.T + classifier_bias
+'''
+
 
 def _fusion_case(g: torch.Generator, B: int, T: int, D: int, A: int) -> Case:
     head = randomised(answer.AnswerHead(D, A), g)
@@ -88,6 +94,19 @@ def total_loss(answer_logits: torch.Tensor, answer: torch.Tensor, presence_a: to
         L_match  = CE(match_logits [B, T, 2], 1) + CE(match_logits_neg [B, T, 2], 0)
     """
     raise NotImplementedError("exercise 07.total_loss: write this function")
+'''
+
+TOTAL_SOLUTION = '''\
+def ce(logits, target):
+    flat = logits.reshape(-1, 2)
+    return F.cross_entropy(flat, torch.full((len(flat),), target))
+
+known = answer != -1
+avqa = F.cross_entropy(answer_logits[known], answer[known])
+source = sum(F.binary_cross_entropy_with_logits(x, sources) for x in (presence_a, presence_v))
+reg = F.cross_entropy(token_logits, torch.arange(len(token_logits)))
+match = ce(match_logits, 1) + ce(match_logits_neg, 0)
+return avqa + lambda_source * source + lambda_reg * reg + lambda_match * match
 '''
 
 
@@ -147,14 +166,30 @@ def _answer_chance() -> float:
     return F.cross_entropy(torch.zeros(1, A), torch.zeros(1, dtype=torch.long)).item()
 
 
+LOSS_WEIGHTS_SOLUTION = '''\
+from sasr_lite.data.loading import load_data
+from sasr_lite.notebook_utils import ablation_run, load_or_train_many, notebook_data, overall_test_accuracy
+
+data = load_data(notebook_data(SIZES), splits=("train", "val", "test"))
+runs = [ablation_run(SIZES, data, "full model", 0), ablation_run(SIZES, data, "lambda_match 0", 0, {"lambda_match": 0.0})]
+before, after = (overall_test_accuracy(model, data) for model in load_or_train_many(runs, data))
+return dict(setting="lambda_match", value=0.0, before=before, after=after, explanation=(
+    f"Without L_match, seed 0 went from {before:.1f}% to {after:.1f}% overall. L_match is the only signal "
+    "that teaches the spatial attention where the sound comes from, so questions about location and "
+    "sounding instruments should suffer most; the answer loss alone can still fit the question statistics. "
+    "With one seed, a difference of a point or two is within the seed spread."))
+'''
+
 EXERCISES = [
     Exercise(
         "07.answer_fusion", "Write the answer head: shortcut, fusion, question gating, classifier.", 15,
         Implement(FUSION_STUB, (Target(answer.AnswerHead, "forward"),), _fusion_cases, ("logits",)),
+        solution=FUSION_SOLUTION,
     ),
     Exercise(
         "07.total_loss", "Write the weighted total loss from the model's outputs (unknown answers left out).", 20,
         Implement(TOTAL_STUB, (Target(losses, "sasr_losses"),), _total_cases, ("L",)),
+        solution=TOTAL_SOLUTION,
     ),
     Exercise(
         "07.answer_loss_chance", "Predict L_avqa at initialisation for MUSIC-AVQA's 42-answer head (uniform guess).", 5,
@@ -168,6 +203,7 @@ EXERCISES = [
                                "that is ln 2; the head chooses among 42 answers.": math.log(2),
                                "you used log10; cross-entropy uses the natural log.": math.log10(42)},
                 abs_tol=0.01, rel_tol=0.0),
+        solution="return math.log(42)  # a uniform guess over 42 answers",
     ),
     Exercise(
         "07.loss_weights", "Experiment: change one auxiliary loss weight at lesson scale and explain the change.", 40,
@@ -178,5 +214,6 @@ EXERCISES = [
                            "cells); that a weight of 0 removes that signal; how the loss curves of notebook 08 "
                            "change, not only the accuracy; and that one seed at lesson scale moves by a point or "
                            "two, so compare with the seed spread before calling it an effect."),
+        solution=LOSS_WEIGHTS_SOLUTION,
     ),
 ]

@@ -42,6 +42,18 @@ def _step_slips() -> dict[str, float]:
     }
 
 
+LEARNING_RATE_SOLUTION = '''\
+from sasr_lite.notebook_utils import ablation_run, load_or_train_many, overall_test_accuracy
+
+runs = [ablation_run(SIZES, data, "full model", 0), ablation_run(SIZES, data, "lr x4", 0, train_changes={"lr": 4 * SIZES.ablation.lr})]
+before, after = (overall_test_accuracy(model, data) for model in load_or_train_many(runs, data))
+return dict(setting="lr", value=4 * SIZES.ablation.lr, before=before, after=after, explanation=(
+    f"Four times the learning rate took seed 0 from {before:.1f}% to {after:.1f}% on the test split after the "
+    "same short schedule. A larger step moves faster early, which helps a budget this short, but Adam's steps "
+    "on the attention logits can overshoot and make the loss curve noisy; the StepLR decay comes too late "
+    "here to calm it. One seed: compare with the spread in notebook 10 before trusting the sign."))
+'''
+
 EXERCISES = [
     Exercise(
         "08.lr_at_epoch", f"Predict the learning rate of the paper's schedule in epoch {EPOCH} (counted from 0).", 5,
@@ -55,6 +67,7 @@ EXERCISES = [
                                "that is the rate after one decay (epochs 16-31).": 1e-4 * 0.3,
                                "that is the starting rate; by epoch 40 it has decayed twice.": 1e-4},
                 rel_tol=0.01),
+        solution="return 1e-4 * 0.3 ** (40 // 16)  # StepLR: two decays by epoch 40",
     ),
     Exercise(
         "08.optimizer_steps",
@@ -66,6 +79,7 @@ EXERCISES = [
                 clue="Batches per epoch are the questions divided by the batch size of 16, rounded up because "
                      "the last, smaller batch is kept; then multiply by the 80 epochs.",
                 wrong=_step_slips, rel_tol=0.0),
+        solution="return 80 * math.ceil(31_927 / 16)  # 80 epochs of 1,996 batches (the last one partial)",
     ),
     Exercise(
         "08.learning_rate", "Experiment: change one training setting at lesson scale and explain the change.", 40,
@@ -76,5 +90,6 @@ EXERCISES = [
                            "(smaller lr, larger batches) can leave the model undertrained; that L_match leaving "
                            "2 ln 2 marks when the audio branch starts to help; and that one seed moves by a point "
                            "or two."),
+        solution=LEARNING_RATE_SOLUTION,
     ),
 ]

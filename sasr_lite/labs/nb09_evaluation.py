@@ -31,6 +31,13 @@ def bootstrap_interval(correct: np.ndarray, n_boot: int = 1000, seed: int = 0, l
     raise NotImplementedError("exercise 09.bootstrap_interval: write this function")
 '''
 
+INTERVAL_SOLUTION = '''\
+resampled = 100 * correct[bootstrap_indices(len(correct), n_boot, seed)].mean(axis=1)
+tail = 50 * (1 - level)
+low, high = np.percentile(resampled, [tail, 100 - tail])
+return 100 * correct.mean(), low, high
+'''
+
 
 def _interval_case(rng: np.random.Generator, n: int, share: float, n_boot: int, seed: int, level: float) -> Case:
     correct = rng.random(n) < share
@@ -68,6 +75,18 @@ def _group_average() -> float:
     return float(evaluate.accuracy_table(recs, predictions)[("Audio", evaluate.AVG)].iloc[0])
 
 
+QUESTION_ONLY_SOLUTION = '''\
+longer = QuestionOnly(data.question_vocab, data.answer_vocab, epochs=2 * SIZES.baseline_epochs,
+                      device=DEVICE).fit(data.records["train"])
+before = overall["question only"]
+after = accuracy_table(test, longer.predict(test), name="question only, longer")[("Overall", "Avg")].iloc[0]
+return dict(setting="epochs", value=2 * SIZES.baseline_epochs, before=before, after=after, explanation=(
+    f"Twice the epochs moved the question-only baseline from {before:.1f}% to {after:.1f}%. It reads the "
+    "filled-in words (which instrument, which side), which the answer prior cannot, so it sits at or above "
+    "the prior; longer training fits each question's answer statistics more tightly, which can help or "
+    "overfit. The gap between it and SaSR-Net is what the video adds."))
+'''
+
 EXERCISES = [
     Exercise(
         "09.bootstrap_interval", "Write one run's overall accuracy with its percentile-bootstrap interval.", 15,
@@ -75,6 +94,7 @@ EXERCISES = [
                                   Target(evaluate, "paired_bootstrap_runs")), _interval_cases,
                   ("accuracy", "low", "high"), atol=1e-6, rtol=0.0,
                   compare=compare_pointing_at_draws(("accuracy", "low", "high"), 1e-6)),
+        solution=INTERVAL_SOLUTION,
     ),
     Exercise(
         "09.group_average", "Predict Table 1's Audio Avg: 1,000 Counting questions at 80%, 500 Comparative at 60%.", 5,
@@ -87,6 +107,7 @@ EXERCISES = [
                                "the 1,000 Counting ones weigh twice as much.": 70.0,
                                "answer in percent, not as a fraction.": _group_average() / 100},
                 abs_tol=0.05, rel_tol=0.0),
+        solution="return 100 * (800 + 300) / 1500  # Table 1's Avg pools the questions",
     ),
     Exercise(
         "09.question_only", "Experiment: change one setting of the question-only baseline and explain the change.", 30,
@@ -97,5 +118,6 @@ EXERCISES = [
                            "memorise the train answer statistics of each question more tightly, which can help or "
                            "overfit; and what the gap to SaSR-Net then says about how much the model really uses "
                            "the video."),
+        solution=QUESTION_ONLY_SOLUTION,
     ),
 ]

@@ -30,6 +30,14 @@ def paired_bootstrap(correct_a: np.ndarray, correct_b: np.ndarray, n_boot: int =
     raise NotImplementedError("exercise 10.paired_bootstrap: write this function")
 '''
 
+PAIRED_SOLUTION = '''\
+draws = bootstrap_indices(len(correct_a), n_boot, seed)  # the same questions for both runs
+differences = 100 * (correct_a[draws].mean(axis=1) - correct_b[draws].mean(axis=1))
+tail = 50 * (1 - level)
+low, high = np.percentile(differences, [tail, 100 - tail])
+return 100 * (correct_a.mean() - correct_b.mean()), low, high
+'''
+
 
 def _paired_case(rng: np.random.Generator, n: int, n_boot: int, seed: int, level: float) -> Case:
     # two runs that share most of their right answers, as two variants of one model do
@@ -72,12 +80,23 @@ def _ablated_spatial_weight() -> float:
     return tiny_forward(use_spatial=False).spatial_attn[0, 0, 0].item()
 
 
+ABLATION_SOLUTION = '''\
+full = results.loc[results["variant"] == "full model", "overall"].mean()
+ablated = results.loc[results["variant"] == "no SaSR", "overall"].mean()
+return dict(setting="use_sasr", value=False, before=full, after=ablated, explanation=(
+    f"Switching SaSR off moved the mean over seeds from {full:.1f}% to {ablated:.1f}%. Without it the tokens "
+    "never read the segments, so the features carry no source-aware summary and L_source only trains the "
+    "presence heads; the paired interval in the table above says whether this test set can see the "
+    "difference, and the paper's implied change is printed beside it."))
+'''
+
 EXERCISES = [
     Exercise(
         "10.paired_bootstrap", "Write the paired bootstrap of an accuracy difference between two runs.", 20,
         Implement(PAIRED_STUB, (Target(evaluate, "paired_bootstrap"), Target(evaluate, "paired_bootstrap_runs")),
                   _paired_cases, ("delta", "low", "high"), atol=1e-6, rtol=0.0,
                   compare=compare_pointing_at_draws(("delta", "low", "high"), 1e-6)),
+        solution=PAIRED_SOLUTION,
     ),
     Exercise(
         "10.ablated_attention", "Predict each spatial weight of a model built with use_spatial=False (P = 196).", 5,
@@ -91,6 +110,7 @@ EXERCISES = [
                                "that is 1/14, one row of the 14 x 14 grid; the weights run over all 196 "
                                "cells.": 1 / 14},
                 rel_tol=1e-6),
+        solution="return 1 / 196  # uniform over the 14 x 14 cells",
     ),
     Exercise(
         "10.ablation", "Experiment: switch one block off at lesson scale and explain the measured change.", 45,
@@ -101,5 +121,6 @@ EXERCISES = [
                            "should suffer (e.g. location for SA, temporal for TA); the paired-bootstrap interval of "
                            "the difference and the spread over seeds, since a change inside them is not a result; "
                            "and how the paper's Tables 2-3 compare."),
+        solution=ABLATION_SOLUTION,
     ),
 ]

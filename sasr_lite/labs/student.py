@@ -29,7 +29,7 @@ DEFAULT_OUT = Path.home() / "sasr-lite-student"  # outside the source tree: stud
 _MARKER = re.compile(r"^\s*#+\s*(BEGIN|END)\s+SOLUTION\s*#*\s*$", re.IGNORECASE)
 
 
-def _marker(line: str) -> str | None:
+def solution_marker(line: str) -> str | None:
     """"BEGIN" or "END" when ``line`` is a solution marker, else None."""
     found = _MARKER.match(line)
     return found.group(1).upper() if found else None
@@ -48,7 +48,7 @@ class ClearSolutions(Preprocessor):
     """Replace every solution region of a code cell with `STUB`, at the region's indentation."""
 
     def preprocess_cell(self, cell, resources, index):
-        if cell.cell_type == "code" and any(_marker(line) for line in cell.source.splitlines()):
+        if cell.cell_type == "code" and any(solution_marker(line) for line in cell.source.splitlines()):
             cell.source = clear_solutions(cell.source, where=f"cell {index}")
         return cell, resources
 
@@ -57,7 +57,7 @@ def clear_solutions(source: str, where: str = "source") -> str:
     """``source`` with each BEGIN/END SOLUTION region (markers included) replaced by the stub."""
     out, inside = [], False
     for number, line in enumerate(source.splitlines(), 1):
-        marker = _marker(line)
+        marker = solution_marker(line)
         if marker == "BEGIN":
             if inside:
                 raise ValueError(f"{where}, line {number}: {BEGIN} inside another solution region")
