@@ -73,6 +73,8 @@ class SaSRConfig:
     # spatial attention logits: "l2" (AVST / official code) or "none" (the paper's equation)
     spatial_norm: str = "l2"
     spatial_temperature: float = 1.0  # logits are divided by this before the softmax over P
+    # TA's logits q . f_t / sqrt(D) are divided by this before the softmax over T (1: the equation)
+    temporal_temperature: float = 1.0
     # loss weights: L = L_avqa + lambda_source L_source + lambda_reg L_reg + lambda_match L_match
     lambda_source: float = 0.5
     lambda_reg: float = 0.5
@@ -86,8 +88,9 @@ class SaSRConfig:
             raise ValueError(f"answer_head must be one of {ANSWER_HEADS}, got {self.answer_head!r}")
         if self.spatial_norm not in ("l2", "none"):
             raise ValueError(f"spatial_norm must be 'l2' or 'none', got {self.spatial_norm!r}")
-        if self.spatial_temperature <= 0:
-            raise ValueError(f"spatial_temperature must be > 0, got {self.spatial_temperature}")
+        for name in ("spatial_temperature", "temporal_temperature"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
 
     @classmethod
     def tiny(cls, **overrides: Any) -> "SaSRConfig":

@@ -81,7 +81,7 @@ class SaSRNet(nn.Module):
             D, config.visual_dim, config.spatial_norm, config.spatial_temperature, enabled=config.use_spatial
         )
         self.match_head = MatchHead(D)
-        self.temporal = TemporalAttention(enabled=config.use_temporal)
+        self.temporal = TemporalAttention(enabled=config.use_temporal, temperature=config.temporal_temperature)
         self.answer_head = build_answer_head(config, config.dropout)
 
     @property

@@ -42,7 +42,8 @@ OFFICIAL_PARAMETERS = {
 
 
 # SaSRConfig fields the official network has no counterpart for (they must keep their defaults)
-FIXED_IN_OFFICIAL = ("use_slt", "use_sasr", "use_spatial", "use_temporal", "spatial_norm", "spatial_temperature")
+FIXED_IN_OFFICIAL = ("use_slt", "use_sasr", "use_spatial", "use_temporal", "spatial_norm", "spatial_temperature",
+                     "temporal_temperature")
 
 
 class OfficialSaSRNet(nn.Module):
