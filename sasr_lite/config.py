@@ -65,6 +65,9 @@ class SaSRConfig:
     question_len: int = 14  # L: words per question after padding
     word_dim: int = 512  # word-embedding width fed to the question LSTM
     dropout: float = 0.1
+    # f^g = f^s + FC(CrossAttn(f^s, G')) as the official code adds, instead of the paper's equation
+    # without f^s, whose segments can all read the same token mixture and lose when each one is
+    sasr_residual: bool = False
     # ablation switches (paper Tables 2 and 3)
     use_slt: bool = True  # source-wise learnable tokens (3.2)
     use_sasr: bool = True  # source-aware semantic representation (3.3)

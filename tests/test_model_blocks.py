@@ -171,6 +171,25 @@ def test_sasr_branch_updates_tokens_then_segments():
     assert presence.shape == (2, 5)
 
 
+def test_sasr_residual_adds_the_segments_back_and_keeps_them_apart():
+    """f^g = f^s + FC(CrossAttn(f^s, G')) with ``residual=True`` (the official code); without it a
+    segment's f^g is a mixture of token values only, so segments that read the tokens alike become
+    the same vector whatever they held."""
+    torch.manual_seed(0)
+    plain = SaSRBranch(16)
+    residual = SaSRBranch(16, residual=True)
+    residual.load_state_dict(plain.state_dict())
+    f_s, tokens = torch.randn(2, 7, 16), torch.randn(2, 5, 16)
+    f_g_plain = plain(f_s, tokens)[0]
+    torch.testing.assert_close(residual(f_s, tokens)[0], f_s + f_g_plain, atol=ATOL, rtol=0)
+    # queries that read every token alike (fc_q = 0): the paper's f^g is one vector for all T
+    for branch in (plain, residual):
+        torch.nn.init.zeros_(branch.segment_attn.fc_q.weight)
+        torch.nn.init.zeros_(branch.segment_attn.fc_q.bias)
+    assert plain(f_s, tokens)[0].std(dim=1).max() < 1e-5
+    torch.testing.assert_close(residual(f_s, tokens)[0].std(dim=1), f_s.std(dim=1), atol=1e-5, rtol=0)
+
+
 def test_sasr_block_has_separate_weights_per_modality():
     block = SaSRBlock(16)
     f_s, tokens = torch.randn(2, 7, 16), torch.randn(2, 5, 16)

@@ -33,8 +33,9 @@ class CrossAttention(nn.Module):
 class SaSRBranch(nn.Module):
     """The two SaSR equations of one modality, plus the token presence head of L_source."""
 
-    def __init__(self, d_model: int) -> None:
+    def __init__(self, d_model: int, residual: bool = False) -> None:
         super().__init__()
+        self.residual = residual  # f^g = f^s + FC(...) (official code) instead of FC(...) (the equation)
         self.token_attn = CrossAttention(d_model)  # tokens read the segments
         self.token_fc = nn.Linear(d_model, d_model)
         self.token_norm = nn.LayerNorm(d_model)  # the text names LN; it sits after the residual
@@ -57,7 +58,7 @@ class SaSRBranch(nn.Module):
         tokens_new = self.token_norm(tokens + self.token_fc(read))
         # (3.3) f^g = FC(CrossAttn(f^s, G^m'))
         read, segment_weights = self.segment_attn(f_s, tokens_new)
-        f_g = self.segment_fc(read)
+        f_g = self.segment_fc(read) + f_s if self.residual else self.segment_fc(read)
         return f_g, tokens_new, token_weights, segment_weights
 
     def presence_logits(self, tokens: torch.Tensor) -> torch.Tensor:
@@ -69,10 +70,10 @@ class SaSRBranch(nn.Module):
 class SaSRBlock(nn.Module):
     """Both modalities' SaSR branches (four cross-attention equations, separate weights)."""
 
-    def __init__(self, d_model: int) -> None:
+    def __init__(self, d_model: int, residual: bool = False) -> None:
         super().__init__()
-        self.audio = SaSRBranch(d_model)
-        self.visual = SaSRBranch(d_model)
+        self.audio = SaSRBranch(d_model, residual)
+        self.visual = SaSRBranch(d_model, residual)
 
     def forward(
         self, f_a_s: torch.Tensor, tokens_a: torch.Tensor, f_v_s: torch.Tensor, tokens_v: torch.Tensor

@@ -76,7 +76,7 @@ class SaSRNet(nn.Module):
         # the tokens and their L_reg classifier exist even without SLT: G then feeds SaSR directly
         self.slt = SourceTokens(config.num_tokens, D)
         # the presence heads inside the branches serve L_source even without SaSR
-        self.sasr = SaSRBlock(D)
+        self.sasr = SaSRBlock(D, config.sasr_residual)
         self.spatial = SpatialAttention(
             D, config.visual_dim, config.spatial_norm, config.spatial_temperature, enabled=config.use_spatial
         )

@@ -43,7 +43,7 @@ OFFICIAL_PARAMETERS = {
 
 # SaSRConfig fields the official network has no counterpart for (they must keep their defaults)
 FIXED_IN_OFFICIAL = ("use_slt", "use_sasr", "use_spatial", "use_temporal", "spatial_norm", "spatial_temperature",
-                     "temporal_temperature")
+                     "temporal_temperature", "sasr_residual")
 
 
 class OfficialSaSRNet(nn.Module):
