@@ -68,8 +68,8 @@ def test_no_output_above_a_predict_exercise_prints_its_answer(exercise_id):
     nb = nbformat.read(NOTEBOOKS / f"{exercise.notebook}.ipynb", as_version=4)
     heading = next(k for k, cell in enumerate(nb.cells) if cell.cell_type == "markdown"
                    and (match := HEADING.fullmatch(cell.source.strip())) and match["id"] == exercise_id)
-    # a form counts as a whole number: not the digits inside a longer one (0.1 in 0.15 or 10.1)
-    pattern = re.compile(r"(?<![\d.])(" + "|".join(map(re.escape, _printed_forms(exercise))) + r")(?!\d)")
+    # a form counts as a whole number, not the digits inside a longer one (0.1 in 0.15 or 10.1, 33 in 33.9)
+    pattern = re.compile(r"(?<![\d.])(" + "|".join(map(re.escape, _printed_forms(exercise))) + r")(?!\.?\d)")
     leaks = [(k, match.group(0)) for k, cell in enumerate(nb.cells[:heading])
              for text in _outputs(nb, [cell]) if (match := pattern.search(text))]
     assert not leaks, (f"{exercise.notebook}.ipynb prints the answer to {exercise_id} above its exercise "
