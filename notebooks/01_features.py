@@ -31,7 +31,7 @@
 # `res18_14x14/<id>.npy` `[60, 512, 14, 14]` in float32, 24 MB per video. Training keeps every 6th
 # second (§4.1), so $T = 10$.
 #
-# This notebook renders one synthetic clip to a real MP4, decodes it, re-derives the VGGish
+# This notebook renders one synthetic clip to a real MP4, decodes it, checks the VGGish
 # front end, runs both networks and draws what they see. (The synthetic benchmark's feature store
 # is rendered straight from its scenes with the same shapes, not through these networks: see
 # notebook 02. These extractors are for real videos.)
@@ -41,6 +41,7 @@ SCALE = None  # "test", "lesson" or "paper"; None: $SASR_LITE_SCALE, else "paper
 
 # %%
 # %matplotlib inline
+import math
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -88,23 +89,35 @@ for ax, t in zip(axes, (0, SECONDS // 2, SECONDS - 1)):
 plt.show()
 
 # %% [markdown]
-# ## The VGGish front end, by hand
-# VGGish does not read raw samples but a log-mel spectrogram: 25 ms windows every 10 ms, the
-# magnitude of a 512-point FFT, 64 mel bands between 125 and 7500 Hz, then $\log(\text{mel} + 0.01)$.
-# One second of audio gives 98 frames, of which a 96-frame patch (0.96 s) is one VGGish input.
-# Five lines, checked against `sasr_lite.features.vggish`:
+# ## The VGGish front end
+# VGGish does not read raw samples but a log-mel spectrogram. Frame $f$ is the 400 samples
+# (25 ms at 16 kHz) from sample $160 f$ on (a 10 ms hop, no padding), times a periodic Hann window
+# $w$; its magnitude spectrum has the 257 bins of a 512-point FFT; a fixed matrix
+# $M \in \mathbb{R}^{257 \times 64}$ pools the bins into 64 mel bands between 125 and 7500 Hz:
+#
+# $$X_f = \big|\operatorname{rfft}_{512}(w \odot x_{160f\,:\,160f+400})\big|, \qquad
+#   \text{log-mel}_f = \log(X_f M + 0.01)$$
+#
+# One second of audio gives $1 + (16000 - 400) / 160 = 98$ frames, of which a 96-frame patch
+# (0.96 s) is one VGGish input. Two inputs whose answer we know without computing it check
+# `sasr_lite.features.vggish` (exercise `01.log_mel` asks you to write the front end): silence
+# has no energy in any band, so every value is $\log 0.01$; a 1 kHz tone falls in FFT bin
+# $1000 \cdot 512 / 16000 = 32$, so its loudest band is the one that $M$ fills most from bin 32.
 
 # %%
 # NBVAL_CHECK_OUTPUT
 from sasr_lite.features import vggish
 
 second = torch.as_tensor(media.audio[: vggish.SAMPLE_RATE], dtype=torch.float64)  # [16000]
-frames = second.unfold(0, 400, 160)  # [98, 400]: 25 ms windows, 10 ms hop, no padding
-window = torch.hann_window(400, periodic=True, dtype=torch.float64)
-magnitude = torch.fft.rfft(frames * window, n=512).abs()  # [98, 257]
-log_mel = torch.log(magnitude @ vggish.mel_matrix() + 0.01)  # [98, 64]
+print("one second of the clip:", list(vggish.log_mel_spectrogram(second).shape))  # [frames, bands]
 
-cmp("log-mel of one second", log_mel, vggish.log_mel_spectrogram(second))
+silence = vggish.log_mel_spectrogram(torch.zeros_like(second))
+print(f"silence: every value is log 0.01 = {math.log(0.01):.3f}:",
+      torch.allclose(silence, torch.full_like(silence, math.log(0.01))))
+samples = torch.arange(vggish.SAMPLE_RATE, dtype=torch.float64)
+tone = vggish.log_mel_spectrogram(torch.sin(2 * math.pi * 1000 * samples / vggish.SAMPLE_RATE))
+print("1 kHz tone: loudest band", tone.mean(0).argmax().item(),
+      "| band M fills most from bin 32:", vggish.mel_matrix()[32].argmax().item())
 
 # %%
 patches = vggish.waveform_to_segment_examples(media.audio, media.sample_rate)
@@ -167,10 +180,10 @@ plt.show()
 from sasr_lite.data.store import store_nbytes
 
 official = 60 * (128 + 512 * 14 * 14) * 4  # float32, all 60 seconds
-ours = store_nbytes(1, 10, 196)  # float16, T = 10, audio + pooled + maps
 print(f"kept seconds: {list(range(0, 60, 6))}")
-print(f"per video: official {official / 1e6:.1f} MB, store {ours / 1e6:.2f} MB ({official / ours:.0f}x smaller)")
-print(f"MUSIC-AVQA, 9,290 videos: {9290 * official / 1e9:.0f} GB -> {store_nbytes(9290, 10, 196) / 1e9:.1f} GB")
+print(f"per video, official: {official / 1e6:.1f} MB")
+# the whole dataset only, in whole GB: one video's store size is exercise 01.store_megabytes
+print(f"MUSIC-AVQA, 9,290 videos: {9290 * official / 1e9:.0f} GB -> {store_nbytes(9290, 10, 196) / 1e9:.0f} GB")
 
 # %% [markdown]
 # ## Paper vs kit
@@ -183,7 +196,7 @@ print(f"MUSIC-AVQA, 9,290 videos: {9290 * official / 1e9:.0f} GB -> {store_nbyte
 #   only those segments, in float16, in one memory-mapped file per split, where the official code
 #   keeps all 60 seconds per video in float32 (12x larger).
 # * Nothing else: the log-mel front end, the frame sampling and the 14×14×512 maps follow the
-#   reference pipeline, checked above against a by-hand derivation.
+#   reference pipeline.
 
 
 # %% [markdown]

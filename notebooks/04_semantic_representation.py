@@ -49,7 +49,7 @@ SCALE = None  # "test", "lesson" or "paper"; None: $SASR_LITE_SCALE, else "paper
 
 # %%
 # %matplotlib inline
-import math
+import copy
 
 import matplotlib.pyplot as plt
 import torch
@@ -68,40 +68,63 @@ B, T, C, D = 2, 10, config.num_tokens, config.d_model
 print("scale:", SIZES.scale, "| device:", DEVICE)
 
 # %% [markdown]
-# ## Cross-attention, by hand
+# ## Cross-attention, checked by what it must do
 # Unlike $S$ in §3.2, cross-attention has three linear maps (query, key, value), so it can learn
-# *what* to compare and *what* to copy.
+# *what* to compare and *what* to copy. Exercise `04.cross_attn` asks you to write it; here the
+# package's `CrossAttention` is held to three consequences of the equation, for $a$ the $C$ tokens
+# and $b$ the $T$ segments:
+#
+# * the weights are $[B, C, T]$ and each row sums to 1 (a softmax over the rows of $b$);
+# * the output is those weights times the values, $W\,\mathrm{FC}_v(b)$;
+# * with $\mathrm{FC}_k = 0$ every key is the same, the scores of a row are all equal, each weight
+#   is $1/T$, and every row of $a$ reads the plain mean of the values.
 
 # %%
 # NBVAL_CHECK_OUTPUT
 cross = CrossAttention(D).to(DEVICE)
 a, b = torch.randn(B, C, D, device=DEVICE), torch.randn(B, T, D, device=DEVICE)
+read, w = cross(a, b)  # [B, C, D], [B, C, T]
+print("read:", list(read.shape), "| weights:", list(w.shape))
+print("rows sum to 1:", torch.allclose(w.sum(-1), torch.ones(B, C, device=DEVICE)))
+cmp("read = W FC_v(b)", w @ cross.fc_v(b), read)
 
-# (3.3) CrossAttn(a, b) = softmax(FC_q(a) FC_k(b)^T / sqrt(D)) FC_v(b)
-w = torch.softmax(cross.fc_q(a) @ cross.fc_k(b).transpose(1, 2) / math.sqrt(D), dim=-1)  # [B, C, T]
-read = w @ cross.fc_v(b)  # [B, C, D]
-
-package_read, package_w = cross(a, b)
-cmp("CrossAttn(a, b)", read, package_read)
-cmp("weights (rows over b)", w, package_w)
+blind_keys = copy.deepcopy(cross)
+torch.nn.init.zeros_(blind_keys.fc_k.weight)
+torch.nn.init.zeros_(blind_keys.fc_k.bias)
+cmp("FC_k = 0: mean of FC_v(b)", cross.fc_v(b).mean(1, keepdim=True).expand(B, C, D), blind_keys(a, b)[0])
 
 # %% [markdown]
 # ## One SaSR branch: the two equations in order
+# `SaSRBranch` (exercise `04.sasr_branch` asks you to write it from its weights) is checked the same
+# way, by switching one piece off and saying what must come out:
+#
+# * $G^{a\prime}$ leaves a LayerNorm whose scale starts at 1 and shift at 0: every token has mean 0
+#   and standard deviation 1 over its $D$ numbers;
+# * with the token FC at 0 the read adds nothing and only the residual is left: $G^{a\prime} = \mathrm{LN}(G^a)$;
+# * with the segment queries at 0 every segment reads the tokens uniformly; $f^g$ is built from
+#   token content only, so all $T$ segments come out as the same vector.
 
 # %%
 # NBVAL_CHECK_OUTPUT
 branch = SaSRBranch(D).to(DEVICE)
 f_a_s, tokens_a = torch.randn(B, T, D, device=DEVICE), torch.randn(B, C, D, device=DEVICE)
+f_a_g, tokens_new, token_w, segment_w = branch(f_a_s, tokens_a)
+print("f_a_g", list(f_a_g.shape), "| G^a'", list(tokens_new.shape),
+      "| token weights", list(token_w.shape), "| segment weights", list(segment_w.shape))
+print("G^a' has mean 0 and std 1 per token:",
+      torch.allclose(tokens_new.mean(-1), torch.zeros(B, C, device=DEVICE), atol=1e-5),
+      torch.allclose(tokens_new.std(-1, unbiased=False), torch.ones(B, C, device=DEVICE), atol=1e-3))
 
-# (3.3) G^a' = LN(G^a + FC(CrossAttn(G^a, f_A^s)))
-tokens_new = branch.token_norm(tokens_a + branch.token_fc(branch.token_attn(tokens_a, f_a_s)[0]))
-# (3.3) f_A^g = FC(CrossAttn(f_A^s, G^a'))
-f_a_g = branch.segment_fc(branch.segment_attn(f_a_s, tokens_new)[0])
+residual_only = copy.deepcopy(branch)
+torch.nn.init.zeros_(residual_only.token_fc.weight)
+torch.nn.init.zeros_(residual_only.token_fc.bias)
+cmp("token FC = 0: LN(G^a)", branch.token_norm(tokens_a), residual_only(f_a_s, tokens_a)[1])
 
-package_f_a_g, package_tokens, token_w, segment_w = branch(f_a_s, tokens_a)
-cmp("G^a' (tokens_a)", tokens_new, package_tokens)
-cmp("f_a_g", f_a_g, package_f_a_g)
-print("token weights", list(token_w.shape), "| segment weights", list(segment_w.shape))
+uniform_read = copy.deepcopy(branch)
+torch.nn.init.zeros_(uniform_read.segment_attn.fc_q.weight)
+torch.nn.init.zeros_(uniform_read.segment_attn.fc_q.bias)
+f_g_uniform = uniform_read(f_a_s, tokens_a)[0]
+print("segment queries = 0: all T segments equal:", torch.allclose(f_g_uniform, f_g_uniform[:, :1].expand(B, T, D), atol=1e-5))
 
 # %% [markdown]
 # ## $L_{source}$: which instruments are in this video?
@@ -116,8 +139,8 @@ print("token weights", list(token_w.shape), "| segment weights", list(segment_w.
 p = torch.zeros(B, C, device=DEVICE)
 p[0, [5, 20]] = 1.0  # video 0: cello and violin
 p[1, 13] = 1.0  # video 1: piano
-presence_a = branch.presence(package_tokens).squeeze(-1)  # [B, C]
-cmp("presence logits", presence_a, branch.presence_logits(package_tokens))
+presence_a = branch.presence(tokens_new).squeeze(-1)  # [B, C]
+cmp("presence logits", presence_a, branch.presence_logits(tokens_new))
 bce = F.binary_cross_entropy(torch.sigmoid(presence_a), p)
 cmp("BCE(sigmoid(x), p)", bce, F.binary_cross_entropy_with_logits(presence_a, p))
 

@@ -38,10 +38,12 @@ SCALE = None  # "test", "lesson" or "paper"; None: $SASR_LITE_SCALE, else "paper
 
 # %%
 # %matplotlib inline
+import dataclasses
+import math
+
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from sasr_lite.device import pick_device
 from sasr_lite import SaSRConfig
@@ -56,9 +58,18 @@ DATA = synthetic_benchmark(SIZES.synth_size)
 print("scale:", SIZES.scale, "| device:", DEVICE)
 
 # %% [markdown]
-# ## By hand, both normalisations
+# ## Both normalisations, checked by what they must do
 # Shapes: `f_a_g`, `f_v_g` `[B, T, D]`, `visual_maps` `[B, T, P, 512]`. When $D \ne 512$ (the tiny
-# model) the audio query is first projected to the map's 512 channels.
+# model) the audio query is first projected to the map's 512 channels. Exercise
+# `05.spatial_attention` asks you to write the block; here `SpatialAttention` is held to what the
+# equation implies, without computing it a second time:
+#
+# * every $w_t$ is a softmax over the $P$ cells: its entries sum to 1;
+# * a cosine lies in $[-1, 1]$, so at temperature 1 no two cells' weights differ by more than a
+#   factor $e^{2} \approx 7.4$; raw dot products have no such bound;
+# * dividing the scores by $\tau$ raises the weights to the power $1/\tau$, renormalised:
+#   $w^{(\tau)} \propto \big(w^{(1)}\big)^{1/\tau}$;
+# * a map whose 196 cells hold one same vector leaves nothing to choose: the weights are $1/P$.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -66,21 +77,20 @@ B, T, P, D = 2, 10, 196, config.d_model
 f_a_g, f_v_g = torch.randn(B, T, D, device=DEVICE), torch.randn(B, T, D, device=DEVICE)
 X = torch.rand(B, T, P, 512, device=DEVICE)  # non-negative, like post-ReLU ResNet maps
 
+weights = {}
 for norm, temperature in (("none", 1.0), ("l2", 1.0), ("l2", 0.1)):
+    torch.manual_seed(1)  # the same query projection and FC for every rule
     spatial = SpatialAttention(D, 512, norm=norm, temperature=temperature).to(DEVICE)
-    query = spatial.query(f_a_g)  # [B, T, 512]
-    if norm == "l2":  # cosine: unit vectors on both sides
-        keys, query = F.normalize(X, dim=-1), F.normalize(query, dim=-1)
-    else:
-        keys = X
-    scores = torch.einsum("btpc,btc->btp", keys, query)  # (3.4) X_t . f_a,t^g
-    w = torch.softmax(scores / temperature, dim=-1)  # [B, T, P]
-    f_v_attn = torch.einsum("btp,btpc->btc", w, X)  # (3.4) w_t X_t
-    f_v_sa = spatial.fc(torch.tanh(torch.cat([f_v_g, f_v_attn], dim=-1)))  # (3.4)
+    f_v_sa, w = spatial(f_a_g, f_v_g, X)  # [B, T, D], [B, T, P]
+    weights[norm, temperature] = w.double()
+    print(f"{norm}, temp {temperature:g}: f_v_sa {list(f_v_sa.shape)}, weights {list(w.shape)}, "
+          f"sum to 1: {torch.allclose(w.sum(-1), torch.ones(B, T, device=DEVICE))}, "
+          f"largest / smallest weight in a segment: {(w.max(-1).values / w.min(-1).values).max().item():.3g}")
 
-    package_f_v_sa, package_w = spatial(f_a_g, f_v_g, X)
-    cmp(f"weights, {norm}, temp {temperature:g}", w, package_w)
-    cmp(f"f_v_sa, {norm}, temp {temperature:g}", f_v_sa, package_f_v_sa)
+cosine = weights["l2", 1.0]
+cmp("temp 0.1 = (temp 1)^10, renormalised", (cosine**10) / (cosine**10).sum(-1, keepdim=True), weights["l2", 0.1])
+flat_map = X[:, :, :1].expand(B, T, P, 512)  # cell 0 copied into all 196 cells
+cmp("one vector in every cell: 1/P", torch.full((B, T, P), 1 / P), spatial(f_a_g, f_v_g, flat_map)[1].cpu())
 
 # %% [markdown]
 # ## The picture: raw dot product, cosine, and temperature
@@ -259,13 +269,16 @@ batch_maps = torch.rand(B, T, P, 512, device=DEVICE)
 out = model(torch.rand(B, T, 128, device=DEVICE), batch_maps.mean(2), batch_maps,
             torch.randint(0, config.question_vocab_size, (B, 14), device=DEVICE),
             visual_maps_neg=torch.rand(B, T, P, 512, device=DEVICE))
-pos, neg = out.match_logits.reshape(-1, 2), out.match_logits_neg.reshape(-1, 2)
-L_match = F.cross_entropy(pos, torch.ones(len(pos), dtype=torch.long, device=DEVICE)) + F.cross_entropy(
-    neg, torch.zeros(len(neg), dtype=torch.long, device=DEVICE))
-losses = sasr_losses(out, torch.zeros(B, dtype=torch.long, device=DEVICE),
-                     torch.zeros(B, config.num_tokens, device=DEVICE), model.config)
-cmp("L_match", L_match, losses["match"])
+print("match logits:", list(out.match_logits.shape), "| on the negatives:", list(out.match_logits_neg.shape))
 print("spatial weights on the negatives too:", list(out.spatial_attn_neg.shape))
+
+# a head sure of every pair, rightly: logits (0, 2) for matched, (2, 0) for mismatched pairs, so each
+# cross-entropy is -ln(e^2 / (1 + e^2)) = ln(1 + e^-2) = 0.127 and L_match = 0.254
+sure = dataclasses.replace(out, match_logits=torch.tensor([0.0, 2.0], device=DEVICE).expand(B, T, 2),
+                           match_logits_neg=torch.tensor([2.0, 0.0], device=DEVICE).expand(B, T, 2))
+losses = sasr_losses(sure, torch.zeros(B, dtype=torch.long, device=DEVICE),
+                     torch.zeros(B, config.num_tokens, device=DEVICE), model.config)
+cmp("L_match of the sure head, by hand", torch.tensor(2 * math.log(1 + math.exp(-2))), losses["match"].cpu(), atol=1e-4)
 
 # %% [markdown]
 # ## Paper vs kit

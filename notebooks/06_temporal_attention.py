@@ -39,8 +39,6 @@ SCALE = None  # "test", "lesson" or "paper"; None: $SASR_LITE_SCALE, else "paper
 
 # %%
 # %matplotlib inline
-import math
-
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -58,30 +56,39 @@ B, T, D = 2, 10, config.d_model
 print("scale:", SIZES.scale, "| device:", DEVICE)
 
 # %% [markdown]
-# ## By hand, then against the package
+# ## A case worked by hand
+# Exercise `06.temporal_attention` asks you to write the block; here the package's
+# `TemporalAttention` must reproduce a case small enough to work on paper. Take $D = 4$, one question
+# $q = (2, 0, 0, 0)$ and $T = 2$ segments, $F = \big((1, 0, 0, 0),\ (0, 0, 0, 0)\big)$. The scores are
+# $q \cdot F_t / \sqrt{4} = (1, 0)$, the weights $\big(e / (e + 1),\ 1 / (e + 1)\big) = (0.731, 0.269)$,
+# and the summary $f^{ta} = 0.731 \cdot (1, 0, 0, 0) + 0.269 \cdot 0 = (0.731, 0, 0, 0)$.
 
 # %%
 # NBVAL_CHECK_OUTPUT
+q_hand = torch.tensor([[2.0, 0.0, 0.0, 0.0]])  # [B = 1, D = 4]
+F_hand = torch.tensor([[[1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]]])  # [B = 1, T = 2, D = 4]
+f_ta_hand, w_hand = TemporalAttention()(q_hand, F_hand)
+cmp("weights, by hand", torch.tensor([[0.731, 0.269]]), w_hand, atol=1e-3)
+cmp("f_ta, by hand", torch.tensor([[0.731, 0.0, 0.0, 0.0]]), f_ta_hand, atol=1e-3)
+
 q, f_a_g = torch.randn(B, D, device=DEVICE), torch.randn(B, T, D, device=DEVICE)
-
-# (3.5) w = softmax_T(q F^T / sqrt(D)); f^ta = w F
-w = torch.softmax((f_a_g @ q.unsqueeze(-1)).squeeze(-1) / math.sqrt(D), dim=-1)  # [B, T]
-f_a_ta = (w.unsqueeze(-1) * f_a_g).sum(dim=1)  # [B, D]
-
-package_f_a_ta, package_w = TemporalAttention()(q, f_a_g)
-cmp("temporal weights", w, package_w)
-cmp("f_a_ta", f_a_ta, package_f_a_ta)
+f_a_ta, w = TemporalAttention()(q, f_a_g)
+print("f_a_ta:", list(f_a_ta.shape), "| weights:", list(w.shape),
+      "| each question's weights sum to 1:", torch.allclose(w.sum(-1), torch.ones(B, device=DEVICE)))
 
 # %% [markdown]
-# ## The TA ablation is a plain time average
-# Switching the block off (`use_temporal=False`, paper Table 3) sets every weight to exactly
-# $1/T$, so $f^{ta}$ becomes the mean over segments.
+# ## The TA ablation ignores the question
+# Switching the block off (`use_temporal=False`, paper Table 3) gives fixed weights: every question
+# reads the segments the same way, so the question can no longer pick a moment. (Which weights,
+# exactly, is exercise `06.ablated_weights`.)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-off_f_ta, off_w = TemporalAttention(enabled=False)(q, f_a_g)
-print("weights exactly 1/T:", bool((off_w == 1.0 / T).all()))
-cmp("f_ta == mean over T", f_a_g.mean(dim=1), off_f_ta)
+ablated = TemporalAttention(enabled=False)
+off_f_ta, off_w = ablated(q, f_a_g)
+other_f_ta, other_w = ablated(torch.randn(B, D, device=DEVICE), f_a_g)  # other questions, same videos
+print("another question, the same weights:", torch.equal(off_w, other_w))
+cmp("another question, the same f_ta", off_f_ta, other_f_ta)
 
 # %% [markdown]
 # ## Against the ground truth

@@ -44,8 +44,9 @@ SCALE = None  # "test", "lesson" or "paper"; None: $SASR_LITE_SCALE, else "paper
 
 # %%
 # %matplotlib inline
+import dataclasses
+
 import torch
-import torch.nn.functional as F
 
 from sasr_lite import SaSRConfig
 from sasr_lite.device import pick_device
@@ -60,30 +61,36 @@ B, T, D, A = 4, 10, config.d_model, config.num_answers
 print("scale:", SIZES.scale, "| device:", DEVICE)
 
 # %% [markdown]
-# ## The answer head by hand
+# ## The answer head, checked by what it must do
+# Exercise `07.answer_fusion` asks you to write the head; here the package's `AnswerHead` is held
+# to two consequences of the three steps above:
+#
+# * the shortcut only ever uses the *sum* $f^{ta}_A + \overline{f^g_A}$, so handing the head the
+#   time average as the summary and the summary as every segment's features changes nothing;
+# * the gate multiplies by $q$: with $q = 0$, $\tanh(0) = 0$ reaches the classifier, and every
+#   video gets the classifier's bias as its logits, whatever it saw or heard.
 
 # %%
 # NBVAL_CHECK_OUTPUT
 head = AnswerHead(D, A).to(DEVICE).eval()
 f_a_ta, f_v_ta, q = (torch.randn(B, D, device=DEVICE) for _ in range(3))
 f_a_g, f_v_sa = torch.randn(B, T, D, device=DEVICE), torch.randn(B, T, D, device=DEVICE)
+logits = head(f_a_ta, f_a_g, f_v_ta, f_v_sa, q)
+print("answer logits:", list(logits.shape))
 
-# (3.6) shortcut: temporal summary + time average, per modality
-audio, visual = f_a_ta + f_a_g.mean(dim=1), f_v_ta + f_v_sa.mean(dim=1)
-# (3.6) f_av = FC(tanh([audio; visual]))
-f_av = head.fusion(torch.tanh(torch.cat([audio, visual], dim=-1)))  # [B, D]
-# (3.6) logits = FC(tanh(f_av * q))
-logits = head.classifier(torch.tanh(f_av * q))  # [B, A]
-
-cmp("answer logits", logits, head(f_a_ta, f_a_g, f_v_ta, f_v_sa, q))
+swapped = head(f_a_g.mean(1), f_a_ta[:, None].expand(B, T, D), f_v_sa.mean(1), f_v_ta[:, None].expand(B, T, D), q)
+cmp("summary and time average swapped", logits, swapped)
+cmp("q = 0: the classifier's bias", head.classifier.bias.expand(B, A),
+    head(f_a_ta, f_a_g, f_v_ta, f_v_sa, torch.zeros_like(q)))
 
 # %% [markdown]
 # ## The four losses on one forward pass
 # A tiny model on random inputs of the real shapes ($T = 10$ segments, $P = 196 = 14 \times 14$
 # map positions, $L = 14$ words), with a second set of maps from "another video" for $L_{match}$.
-# Each loss is re-computed below from the output fields with `torch.nn.functional` and compared
-# with `sasr_lite.losses.sasr_losses`. Unknown answers (index -1: an answer never seen in train)
-# are left out of $L_{avqa}$.
+# `sasr_lite.losses.sasr_losses` computes the four terms (exercise `07.total_loss` asks you to
+# write them); below, the total is checked against the objective's weighted sum, and the rule that
+# unknown answers (index -1: an answer never seen in train) are left out of $L_{avqa}$: whatever
+# the model says for such a question, $L_{avqa}$ does not move.
 
 # %%
 from sasr_lite.losses import sasr_losses
@@ -105,23 +112,18 @@ losses = sasr_losses(out, answer, sources, config)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-known = answer != -1
-L_avqa = F.cross_entropy(out.answer_logits[known], answer[known])
-L_source = sum(F.binary_cross_entropy_with_logits(x, sources) for x in (out.presence_a, out.presence_v))
-L_reg = F.cross_entropy(out.token_logits, torch.arange(config.num_tokens, device=DEVICE))
-ones = torch.ones(B * T, dtype=torch.long, device=DEVICE)
-L_match = F.cross_entropy(out.match_logits.reshape(-1, 2), ones) + F.cross_entropy(
-    out.match_logits_neg.reshape(-1, 2), 1 - ones
-)
-L = L_avqa + config.lambda_source * L_source + config.lambda_reg * L_reg + config.lambda_match * L_match
+weighted = losses["avqa"] + sum(getattr(config, f"lambda_{n}") * losses[n] for n in ("source", "reg", "match"))
+cmp("L = L_avqa + sum of lambda * aux", weighted, losses["total"])
 
-for name, mine in dict(avqa=L_avqa, source=L_source, reg=L_reg, match=L_match, total=L).items():
-    cmp(f"L_{name}", mine, losses[name])
+unknown = answer == -1
+shouted = out.answer_logits.masked_fill(unknown[:, None], 100.0)  # the unknown question: any answer, loudly
+losses_shouted = sasr_losses(dataclasses.replace(out, answer_logits=shouted), answer, sources, config)
+cmp("L_avqa ignores the unknown answer", losses["avqa"], losses_shouted["avqa"])
 
 # %% [markdown]
-# How big is each term at initialisation? A uniform guess over $A$ answers gives
-# $L_{avqa} \approx \ln A$, and a token classifier that cannot yet tell the $C$ tokens apart gives
-# $L_{reg} \approx \ln C$. $L_{match}$ is two cross-entropies of a 2-way guess, so
+# How big is each term at initialisation? The answer head makes a near-uniform guess over the $A$
+# answers (what that costs is exercise `07.answer_loss_chance`), and the token classifier cannot
+# yet tell the $C$ tokens apart (notebook 03's `03.reg_loss_chance`). $L_{match}$ is two cross-entropies of a 2-way guess, so
 # $\approx 2 \ln 2 = 1.386$ (notebook 08 shows it sitting there until the match head learns).
 # $L_{source}$ is two binary cross-entropies, one per modality, each averaged over the $C$ presence
 # logits: with logits near 0 each is near $\ln 2$, so the sum starts near $2 \ln 2$, a little above
@@ -132,11 +134,10 @@ for name, mine in dict(avqa=L_avqa, source=L_source, reg=L_reg, match=L_match, t
 import math
 
 aux = sum(getattr(config, f"lambda_{n}") * losses[n].item() for n in ("source", "reg", "match"))
-print(f"L_avqa {losses['avqa'].item():.3f} (ln A = {math.log(A):.3f}) | L_reg {losses['reg'].item():.3f} "
-      f"(ln C = {math.log(config.num_tokens):.3f}) | L_match {losses['match'].item():.3f} | "
+print(f"L_avqa {losses['avqa'].item():.3f} | L_reg {losses['reg'].item():.3f} | L_match {losses['match'].item():.3f} | "
       f"L_source {losses['source'].item():.3f} (2 ln 2 = {2 * math.log(2):.3f})")
-print(f"weighted auxiliary terms {aux:.3f} vs L_avqa {losses['avqa'].item():.3f} with A = {A} answers; "
-      f"with MUSIC-AVQA's 42 answers L_avqa would start near ln 42 = {math.log(42):.3f}")
+# MUSIC-AVQA's 42-answer head is left out: its starting L_avqa is exercise 07.answer_loss_chance
+print(f"weighted auxiliary terms {aux:.3f} vs L_avqa {losses['avqa'].item():.3f} with A = {A} answers")
 
 # %%
 import matplotlib.pyplot as plt
