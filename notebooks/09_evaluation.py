@@ -252,14 +252,14 @@ check("09.bootstrap_interval", bootstrap_interval)
 
 # %% [markdown]
 # ### Exercise `09.group_average` · predict · 5 min
-# Predict Table 1's Audio Avg: 1,000 Counting questions at 80%, 500 Comparative at 60%.
+# Predict Table 1's Audio Avg: 1,000 Counting questions at 80%, 600 Comparative at 55%.
 
 
 # %%
 def answer():
     """Your prediction."""
     ### BEGIN SOLUTION
-    return 100 * (800 + 300) / 1500  # Table 1's Avg pools the questions
+    return 100 * (800 + 330) / 1600  # Table 1's Avg pools the questions
     ### END SOLUTION
 
 

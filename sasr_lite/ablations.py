@@ -52,8 +52,9 @@ PREDICTIONS: dict[str, tuple[dict, tuple[str, ...], str]] = {
               "classes but not their places, so 'where is the loudest', 'is the first sound on the left' lose "
               "their only source of position"),
     "no_ta": (dict(use_temporal=False), ("Audio-Visual/Temporal",),
-              "a_t = 1/T makes the answer read the time average; with order_in_time_average off the average does "
-              "not say who came in first, second, before or after"),
+              "a_t = 1/T makes the answer read the time average; the lesson cues write when a segment is into its "
+              "features (time_in_features), but the average mixes early and late segments, and with "
+              "order_in_time_average off it does not say who came in first, second, before or after"),
     "no_slt": (dict(use_slt=False), (),
                "f^s = f^r: the segments are no longer re-read against the class tokens; nothing on this benchmark "
                "is answerable only through them, so no type is predicted to drop"),

@@ -168,3 +168,18 @@ def cue_diagnosis(size: str | int, base: Cues | str = "lesson", knobs=KNOBS, vie
         table.insert(0, "setting", name)
         frames.append(table)
     return pd.concat(frames, ignore_index=True)
+
+
+def segment_spread(model: nn.Module, audio: torch.Tensor) -> pd.Series:
+    """How much the audio path of a paper-model SaSR-Net still tells its segments apart, stage by
+    stage: the standard deviation over the T segments, averaged over videos and channels, of
+    f_a^r (3.1), f_a^s (3.2) and f_a^g (3.3), for ``audio`` [V, T, 128].
+
+    A stage whose spread is near 0 holds one vector for every segment: spatial attention then gets
+    the same audio query at every t, and temporal attention has nothing to choose between."""
+    with torch.no_grad():
+        f_a_r = model.audio_proj(audio)
+        f_a_s, tokens_a, _ = model._source_tokens(f_a_r)
+        f_a_g, _, _ = model._semantics(model.sasr.audio, f_a_s, tokens_a)
+    return pd.Series({name: float(f.std(dim=1).mean()) for name, f in
+                      (("f_a_r", f_a_r), ("f_a_s", f_a_s), ("f_a_g", f_a_g))}, name="std over segments")

@@ -230,12 +230,12 @@ def ablation_run(sizes: Preset, data, name: str, seed: int, model_changes: dict 
 
 
 def experiment_run(sizes: Preset, data, name: str, seed: int, model_changes: dict | None = None) -> Run:
-    """Notebook 10's run of the variant ``name`` (SaSRConfig ``model_changes``) with ``seed`` on the
-    benchmark ``data``, trained until converged (``sizes.experiment``); in
-    ``runs/<scale>/experiments/<benchmark folder>/<name>/seed<k>``."""
+    """Notebook 10's run of the variant ``name`` (``sizes.experiment_model`` with SaSRConfig
+    ``model_changes``) with ``seed`` on the benchmark ``data``, trained until converged
+    (``sizes.experiment``); in ``runs/<scale>/experiments/<benchmark folder>/<name>/seed<k>``."""
     train = sizes.experiment.replace(device=str(pick_device()), seed=seed)
     folder = sizes.runs / "experiments" / Path(data.root).name / name / f"seed{seed}"
-    return Run(folder, sizes.model.replace(**(model_changes or {})), train)
+    return Run(folder, sizes.experiment_model.replace(**(model_changes or {})), train)
 
 
 def overall_test_accuracy(model, data, name: str = "model") -> float:

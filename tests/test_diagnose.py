@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from sasr_lite.data.store import FeatureStore
 from sasr_lite.diagnose import TYPE_NAMES, FILLERS, ProbeConfig, probe_accuracy, probe_data, question_code
@@ -53,3 +54,24 @@ def test_probe_reads_an_answer_the_vectors_hold_and_only_then(readable):
         assert pooled["Overall"] < 45
     with pytest.raises(ValueError, match="unknown probe view 'maps'"):
         probe_accuracy(data, "maps", config)
+
+
+def test_segment_spread_measures_each_stage_and_sees_the_collapse_the_residual_prevents():
+    """spread = std over t of each stage, computed directly; with segment queries that read every
+    token alike, the paper's f^g holds one vector for all segments and the residual keeps f^s's spread."""
+    from sasr_lite.config import SaSRConfig
+    from sasr_lite.diagnose import segment_spread
+    from sasr_lite.model import SaSRNet
+
+    torch.manual_seed(0)
+    audio = torch.randn(3, 10, 128)
+    spreads = {}
+    for residual in (False, True):
+        model = SaSRNet(SaSRConfig.tiny(sasr_residual=residual)).eval()
+        for weight in (model.sasr.audio.segment_attn.fc_q.weight, model.sasr.audio.segment_attn.fc_q.bias):
+            torch.nn.init.zeros_(weight)
+        spreads[residual] = segment_spread(model, audio)
+        f_a_r = model.audio_proj(audio).detach()
+        assert spreads[residual]["f_a_r"] == pytest.approx(float(f_a_r.std(dim=1).mean()), rel=1e-6)
+    assert spreads[False]["f_a_s"] > 1e-3 and spreads[False]["f_a_g"] < 1e-3 * spreads[False]["f_a_s"]
+    assert spreads[True]["f_a_g"] == pytest.approx(spreads[True]["f_a_s"], rel=1e-4)
