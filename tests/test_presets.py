@@ -90,3 +90,14 @@ def test_a_data_sized_field_that_agrees_with_the_data_trains(tiny, tmp_path):
     args = parse([str(tiny.root), "--out", str(out), "--preset", "test", "--epochs", "1", "--max_batches", "1",
                   "--progress", "false", "--model.num_answers", str(len(tiny.answer_vocab))])
     assert run(args) == 0 and (out / "checkpoint.pt").is_file()
+
+
+@pytest.mark.parametrize("scale", sorted(PRESETS))
+def test_notebook_10s_model_is_the_scales_model_with_the_residual_and_a_convergence_rule(scale):
+    """Notebook 10 changes only what it says: the SaSR residual (and, below the paper scale, the spatial
+    temperature) on the scale's own model, and a training schedule that ends by the convergence rule."""
+    preset = PRESETS[scale]
+    changed = {k for k, v in preset.experiment_model.to_dict().items() if v != preset.model.to_dict()[k]}
+    assert "sasr_residual" in changed and changed <= {"sasr_residual", "spatial_temperature"}
+    assert preset.experiment_model.sasr_residual and preset.experiment.converge_gain == 0.5
+    assert preset.experiment.eval_every == 1 and preset.experiment.epochs > preset.experiment.converge_min_epochs
