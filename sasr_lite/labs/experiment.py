@@ -131,11 +131,11 @@ def check_evidence(answer: dict, folder: Path) -> None:
     if len(test_sets) > 1:
         raise EvidenceError(f"the runs' {TEST_RESULT} files were measured on different test annotations; measure "
                             "every run on the same test split.")
-    for key, folders in (("before", baselines), ("after", runs)):
+    for key, name, folders in (("before", "baseline", baselines), ("after", "run", runs)):
         accuracy = float(np.mean([a for a, _ in recorded[key]]))
         if abs(answer[key] - accuracy) > TOLERANCE:
             where = (f"{folders[0] / TEST_RESULT} recorded" if len(folders) == 1
-                     else f"the mean of the {len(folders)} {TEST_RESULT} files of {'run' if key == 'after' else 'baseline'} is")
+                     else f"the mean of {name}'s {len(folders)} {TEST_RESULT} files is")
             raise EvidenceError(f"{key}={answer[key]:.2f} is not the measured accuracy: {where} {accuracy:.2f}. "
                                 "Report the numbers your runs measured.")
 
@@ -144,7 +144,8 @@ def _folders(answer: dict, key: str, folder: Path) -> list[Path]:
     given = answer[key]
     items = given if isinstance(given, list) else [given]
     if not items or not all(isinstance(item, str) and item for item in items):
-        raise EvidenceError(f"{key}={given!r} is not a run folder (a path, as a string) or a list of them, one per seed.")
+        raise EvidenceError(f"{key}={given!r} is not a run folder (a path, as a string) or a list of them, "
+                            "one per seed.")
     return [folder / Path(item).expanduser() for item in items]  # an absolute path stays as it is
 
 
