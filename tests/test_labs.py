@@ -480,9 +480,10 @@ def test_missing_evidence_fails_naming_what_is_missing(capsys, evidence, noteboo
 
 
 def test_one_run_per_seed_is_graded_on_the_mean_and_relative_folders_resolve_from_the_notebook(
-        evidence, monkeypatch, tmp_path):
+        capsys, evidence, monkeypatch, tmp_path):
     right = evidence["10.ablation"]
     pair = {**right, "baseline": [right["baseline"]] * 2, "run": [right["run"]] * 2}
+    assert grade(capsys, "10.ablation", pair)[0]  # lists of folders pass through the sandbox
     folder, spec = Path.cwd(), EXERCISES["10.ablation"].spec
     monkeypatch.chdir(tmp_path)  # the grader runs elsewhere and is given the notebook's folder
     assert spec.grade(pair, folder).passed
