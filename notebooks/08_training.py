@@ -250,15 +250,16 @@ check("08.optimizer_steps", answer)
 def answer():
     """Your measurement, as a dict."""
     ### BEGIN SOLUTION
-    from sasr_lite.notebook_utils import ablation_run, load_or_train_many, overall_test_accuracy
+    from sasr_lite.notebook_utils import ablation_run, run_accuracies
 
     runs = [ablation_run(SIZES, data, "full model", 0), ablation_run(SIZES, data, "lr x4", 0, train_changes={"lr": 4 * SIZES.ablation.lr})]
-    before, after = (overall_test_accuracy(model, data) for model in load_or_train_many(runs, data))
+    before, after = run_accuracies(runs, data)  # each also recorded in its run folder, the evidence below
     return dict(setting="lr", value=4 * SIZES.ablation.lr, before=before, after=after, explanation=(
         f"Four times the learning rate took seed 0 from {before:.1f}% to {after:.1f}% on the test split after the "
         "same short schedule. A larger step moves faster early, which helps a budget this short, but Adam's steps "
         "on the attention logits can overshoot and make the loss curve noisy; the StepLR decay comes too late "
-        "here to calm it. One seed: compare with the spread in notebook 10 before trusting the sign."))
+        "here to calm it. One seed: compare with the spread in notebook 10 before trusting the sign."),
+        baseline=str(runs[0].run_dir), run=str(runs[1].run_dir))
     ### END SOLUTION
 
 

@@ -9,6 +9,8 @@
 - `lesson_model(sizes, data)`: the one trained model every notebook shows (``runs/<scale>/sasr``),
   trained by the first notebook that needs it; `load_or_train` / `load_or_train_many` reuse a
   finished checkpoint written with the same settings, else train.
+- `run_accuracies(runs, data)`: each run's overall test accuracy, recorded in its folder
+  (``test_result.json``), the evidence an experiment exercise's answer names.
 Paths are relative to the notebooks' working directory (``notebooks/``, as nbval runs them).
 """
 
@@ -29,6 +31,7 @@ from sasr_lite.synth.cache import ensure_benchmark
 
 DATA_ENV = "SASR_LITE_DATA"  # a prepared MUSIC-AVQA folder for notebooks 08-11 instead of the synthetic benchmark
 AVQA_YANG_DATA_ENV = "SASR_LITE_AVQA_YANG_DATA"  # a prepared AVQA-Yang folder for notebook 13
+TEST_RESULT = "test_result.json"  # a run's recorded overall test accuracy (`record_test_accuracy`)
 
 
 def _as_tensor(x) -> torch.Tensor:
@@ -238,11 +241,34 @@ def experiment_run(sizes: Preset, data, name: str, seed: int, model_changes: dic
     return Run(folder, sizes.experiment_model.replace(**(model_changes or {})), train)
 
 
-def overall_test_accuracy(model, data, name: str = "model") -> float:
-    """Overall test accuracy (%) of ``model`` on ``data`` (a `TrainData` with the test split)."""
+def overall_test_accuracy(model, data, name: str = "model", run_dir: str | Path | None = None) -> float:
+    """Overall test accuracy (%) of ``model`` on ``data`` (a `TrainData` with the test split). With
+    ``run_dir``, the run the model was loaded from, it is also recorded there (`record_test_accuracy`)."""
     from sasr_lite.evaluate import evaluate_split
 
-    return float(evaluate_split(model, data, "test", name=name, grade=False).table[("Overall", "Avg")].iloc[0])
+    accuracy = float(evaluate_split(model, data, "test", name=name, grade=False).table[("Overall", "Avg")].iloc[0])
+    if run_dir is not None:
+        record_test_accuracy(run_dir, accuracy, data)
+    return accuracy
+
+
+def record_test_accuracy(run_dir: str | Path, accuracy: float, data) -> Path:
+    """Write ``run_dir/test_result.json``: the overall test accuracy, the test annotations it was
+    measured on and the SHA-256 of the run's checkpoint.pt, so an experiment's grader
+    (`sasr_lite.labs.experiment`) can tell the number belongs to that checkpoint and test set."""
+    from sasr_lite.data.files import sha256_file, write_json_atomic
+
+    checkpoint = Path(run_dir) / "checkpoint.pt"
+    return write_json_atomic(Path(run_dir) / TEST_RESULT, {
+        "overall": accuracy, "annotations": data.annotations["test"],
+        "checkpoint": {"path": checkpoint.name, "sha256": sha256_file(checkpoint)}})
+
+
+def run_accuracies(runs: list[Run], data) -> list[float]:
+    """The overall test accuracy (%) of each of ``runs`` (trained or reused by `load_or_train_many`),
+    each recorded in its run folder: the evidence an experiment answer names."""
+    return [overall_test_accuracy(model, data, run_dir=run.run_dir)
+            for model, run in zip(load_or_train_many(runs, data), runs)]
 
 
 def _train_in_subprocess(root: Path, store: Path, run: Run) -> float:

@@ -319,3 +319,40 @@ def test_every_notebook_solution_passes_its_exercise(tmp_path):
     assert sorted(grades.index) == sorted(EXERCISES), "every exercise is checked in its notebook"
     failed = {exercise: found["reason"] for exercise, found in grades.iterrows() if found["verdict"] != "PASS"}
     assert failed == {}
+
+
+# --- an experiment graded on its runs --------------------------------------------------------------------
+TINY_RUNS = '''\
+from sasr_lite.config import SaSRConfig, TrainConfig
+from sasr_lite.data.loading import load_data
+from sasr_lite.labs import check
+from sasr_lite.notebook_utils import overall_test_accuracy
+from sasr_lite.synth.generate import generate
+from sasr_lite.train import train
+
+data = load_data(generate("data/tiny", size="tiny", seed=0), splits=("train", "val", "test"))
+schedule = TrainConfig(epochs=1, max_batches=1, batch_size=8, device="cpu", progress=False, verbose=False,
+                       tensorboard=False)
+accuracy = {folder: overall_test_accuracy(train(data, config, schedule, out_dir=folder).model, data, run_dir=folder)
+            for folder, config in (("runs/full", SaSRConfig.tiny()), ("runs/no_match", SaSRConfig.tiny(lambda_match=0.0)))}
+'''
+REPORT = ('report = dict(setting="lambda_match", value=0.0, before=accuracy["runs/full"], after={after}, '
+          'baseline="runs/full", run="runs/no_match", explanation="Without the match loss nothing teaches the spatial '
+          'attention where the sound comes from, so location questions should suffer most.")\n'
+          'check("07.loss_weights", report)')
+
+
+def test_an_experiment_is_graded_on_the_runs_its_notebook_trained(tmp_path):
+    """Relative run folders resolve from where the grader ran the notebook; the measured numbers
+    pass, a made-up one fails naming the recorded file."""
+    write_notebook(tmp_path / "in" / "measured.ipynb", [TINY_RUNS, REPORT.format(after='accuracy["runs/no_match"]')])
+    write_notebook(tmp_path / "in" / "made_up.ipynb", [TINY_RUNS, REPORT.format(after="97.5")])
+    out = tmp_path / "out"
+    assert cli.main(["grade", str(tmp_path / "in" / "measured.ipynb"), str(tmp_path / "in" / "made_up.ipynb"),
+                     "--out", str(out), "--seed", "1"]) == 0
+    grades = pd.read_csv(out / "grades.csv")
+    measured, made_up = row(grades, "measured", "07.loss_weights"), row(grades, "made_up", "07.loss_weights")
+    assert measured["verdict"] == "PASS" and "numbers as recorded" in measured["reason"], measured["reason"]
+    assert made_up["verdict"] == "FAIL", made_up["reason"]
+    assert "after=97.50 is not the measured accuracy" in made_up["reason"]
+    assert "runs/no_match/test_result.json recorded" in made_up["reason"]

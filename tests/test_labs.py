@@ -1,16 +1,20 @@
 """The course-lab grader (`sasr_lite.labs`): every exercise passes its definition's solution, run as
 its notebook cell runs it (tests/exercise_cells.py); every implement check refuses its stub, the
 package's own function and a solution that calls it, and names a classic mistake; predict checks
-name known slips; experiment checks validate the report."""
+name known slips; experiment checks validate the report and its numbers against the run folders it names."""
 
 from __future__ import annotations
 
 import ast
+import dataclasses
 import functools
 import math
+import os
 import re
+import shutil
 import tempfile
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,7 +23,7 @@ import torch.nn.functional as F
 
 from sasr_lite import evaluate, losses
 from sasr_lite.baselines import AnswerPrior
-from sasr_lite.config import SaSRConfig
+from sasr_lite.config import SaSRConfig, TrainConfig
 from sasr_lite.data import official_features
 from sasr_lite.features import vggish
 from sasr_lite.labs import check, exercises
@@ -29,12 +33,15 @@ from sasr_lite.model import AnswerHead, CrossAttention, SaSRBranch, SourceTokens
 from sasr_lite.model import self_attention as package_self_attention
 from sasr_lite.model import slt
 from sasr_lite.model.sasrnet import SaSROutput
+from sasr_lite.notebook_utils import overall_test_accuracy
+from sasr_lite.train import train as train_run
 
 from exercise_cells import reference_answer
 
 IMPLEMENT = sorted(i for i, e in EXERCISES.items() if e.kind == "implement")
 PREDICT = sorted(i for i, e in EXERCISES.items() if e.kind == "predict")
 EXPERIMENT = sorted(i for i, e in EXERCISES.items() if e.kind == "experiment")
+EVIDENCED = [i for i in EXPERIMENT if EXERCISES[i].spec.unchecked is None]  # graded on their run folders
 
 
 def grade(capsys, exercise_id, answer) -> tuple[bool, str]:
@@ -252,8 +259,9 @@ def test_an_unknown_id_raises_value_error_naming_the_known_ids():
 
 # --- every exercise ----------------------------------------------------------------------------------
 @pytest.mark.parametrize("exercise_id", sorted(SOLUTIONS))
-def test_a_right_answer_passes(capsys, exercise_id):
-    passed, out = grade(capsys, exercise_id, SOLUTIONS[exercise_id])
+def test_a_right_answer_passes(capsys, request, exercise_id):
+    right = request.getfixturevalue("evidence")[exercise_id] if exercise_id in EVIDENCED else SOLUTIONS[exercise_id]
+    passed, out = grade(capsys, exercise_id, right)
     assert passed and out.startswith(f"PASS {exercise_id}:"), out
 
 
@@ -372,27 +380,128 @@ def test_each_known_slip_is_named(capsys, exercise_id):
 
 
 @pytest.mark.parametrize("exercise_id", EXPERIMENT)
-def test_an_experiment_report_is_checked_for_structure_only(capsys, exercise_id):
-    right = SOLUTIONS[exercise_id]
+def test_an_experiment_report_is_checked_for_its_structure(capsys, request, exercise_id):
+    right = request.getfixturevalue("evidence")[exercise_id] if exercise_id in EVIDENCED else SOLUTIONS[exercise_id]
     passed, out = grade(capsys, exercise_id, right)
     assert passed and "cannot judge your explanation" in out
     for broken, reason in [
         ({k: v for k, v in right.items() if k != "after"}, "keys ['after'] are missing"),
         ({**right, "setting": "frobnicate"}, "setting 'frobnicate' is not one this experiment changes"),
-        ({**right, "before": 0.61}, None),
         ({**right, "after": 158.0}, "after=158.0 is not an accuracy in percent"),
         ({**right, "after": "58%"}, "is not an accuracy in percent"),
         ({**right, "explanation": "it got worse"}, "at least 12 words"),
         ([right], "got list, not a dict"),
     ]:
         passed, out = grade(capsys, exercise_id, broken)
-        assert (passed if reason is None else not passed and reason in out), out
+        assert not passed and reason in out, out
 
 
-def test_an_experiment_value_must_fit_its_setting(capsys):
-    passed, out = grade(capsys, "10.ablation", {**SOLUTIONS["10.ablation"], "setting": "use_spatial", "value": "off"})
+# --- experiment evidence: tiny runs written by the kit's own writers (train, record_test_accuracy) ------
+TINY_TRAIN = TrainConfig(epochs=1, max_batches=1, batch_size=8, device="cpu", progress=False, verbose=False,
+                         tensorboard=False)
+
+
+def tiny_run(data, folder, setting: str | None = None, value=None, **train_changes) -> float:
+    """Train one batch into ``folder`` (with ``setting`` = ``value``, a SaSRConfig or TrainConfig
+    field) and record its test accuracy there, as `run_accuracies` does for the lesson's runs."""
+    model, schedule = SaSRConfig.tiny(), TINY_TRAIN.replace(**train_changes)
+    if setting in {f.name for f in dataclasses.fields(SaSRConfig)}:
+        model = model.replace(**{setting: value})
+    elif setting is not None:
+        schedule = schedule.replace(**{setting: value})
+    result = train_run(data, model, schedule, out_dir=folder)
+    return overall_test_accuracy(result.model, data, run_dir=folder)
+
+
+@pytest.fixture(scope="module")
+def notebook_folder(tiny, tmp_path_factory):
+    """A notebook's folder holding runs/baseline and runs/<setting> for each evidenced experiment's
+    solution (its setting and value); the accuracies each run recorded."""
+    root = tmp_path_factory.mktemp("notebook")
+    recorded = {"runs/baseline": tiny_run(tiny, root / "runs" / "baseline")}
+    for exercise_id in EVIDENCED:
+        report = SOLUTIONS[exercise_id]
+        folder = f"runs/{report['setting']}"
+        recorded[folder] = tiny_run(tiny, root / folder, report["setting"], report["value"])
+    return root, recorded
+
+
+@pytest.fixture
+def evidence(notebook_folder, monkeypatch):
+    """Each evidenced experiment's solution report with its numbers and run folders (relative:
+    the test runs in the notebook's folder, as a kernel does)."""
+    root, recorded = notebook_folder
+    monkeypatch.chdir(root)
+    return {i: {**SOLUTIONS[i], "before": recorded["runs/baseline"], "after": recorded[f"runs/{SOLUTIONS[i]['setting']}"],
+                "baseline": "runs/baseline", "run": f"runs/{SOLUTIONS[i]['setting']}"} for i in EVIDENCED}
+
+
+def test_an_experiment_passes_on_its_recorded_numbers_and_a_made_up_one_fails(capsys, evidence):
+    right = evidence["07.loss_weights"]
+    passed, out = grade(capsys, "07.loss_weights", {**right, "after": right["after"] + 0.04})  # rounding
+    assert passed and "numbers as recorded in the runs' test_result.json" in out, out
+    passed, out = grade(capsys, "07.loss_weights", {**right, "after": right["after"] + 3.0})
+    assert not passed and f"after={right['after'] + 3.0:.2f} is not the measured accuracy" in out, out
+    assert f"runs/lambda_match/test_result.json recorded {right['after']:.2f}" in out
+    passed, out = grade(capsys, "07.loss_weights", {**right, "before": 0.61})
+    assert not passed and "runs/baseline/test_result.json recorded" in out
+
+
+def test_runs_whose_configs_do_not_show_the_change_fail(capsys, evidence, notebook_folder, tiny):
+    right = evidence["05.spatial_rule"]
+    swapped = {**right, "run": right["baseline"], "baseline": right["run"]}
+    passed, out = grade(capsys, "05.spatial_rule", swapped)
+    assert not passed and "runs/baseline/config.json records spatial_norm='l2', not the 'none'" in out, out
+    passed, out = grade(capsys, "05.spatial_rule", {**right, "baseline": right["run"]})
+    assert not passed and "runs/spatial_norm/config.json records spatial_norm='none' too" in out, out
+    root, _ = notebook_folder
+    after = tiny_run(tiny, root / "runs" / "seed1", "spatial_norm", "none", seed=1)
+    passed, out = grade(capsys, "05.spatial_rule", {**right, "run": "runs/seed1", "after": after})
+    assert not passed and "also differ in ['seed'] (e.g. seed: 1 vs 0)" in out, out
+
+
+def test_missing_evidence_fails_naming_what_is_missing(capsys, evidence, notebook_folder):
+    right = evidence["08.learning_rate"]
+    passed, out = grade(capsys, "08.learning_rate", {k: v for k, v in right.items() if k != "run"})
+    assert not passed and "keys ['run'] are missing" in out and "run (the changed setting)" in out, out
+    passed, out = grade(capsys, "08.learning_rate", {**right, "run": "runs/nowhere"})
+    assert not passed and "run config (config.json, written when the run trained) not found" in out, out
+    root, _ = notebook_folder
+    copy = root / "copied"
+    shutil.copytree(root / "runs" / "lr", copy)
+    (copy / "test_result.json").unlink()
+    passed, out = grade(capsys, "08.learning_rate", {**right, "run": "copied"})
+    assert not passed and "recorded test result (test_result.json" in out and "copied/test_result.json" in out, out
+    shutil.copytree(root / "runs" / "lr", copy, dirs_exist_ok=True)
+    with open(copy / "checkpoint.pt", "ab") as f:  # another checkpoint than the one measured
+        f.write(b"0")
+    passed, out = grade(capsys, "08.learning_rate", {**right, "run": "copied"})
+    assert not passed and "copied/test_result.json was measured on another checkpoint" in out, out
+
+
+def test_one_run_per_seed_is_graded_on_the_mean_and_relative_folders_resolve_from_the_notebook(
+        capsys, evidence, monkeypatch, tmp_path):
+    right = evidence["10.ablation"]
+    pair = {**right, "baseline": [right["baseline"]] * 2, "run": [right["run"]] * 2}
+    assert grade(capsys, "10.ablation", pair)[0]  # lists of folders pass through the sandbox
+    folder, spec = Path.cwd(), EXERCISES["10.ablation"].spec
+    monkeypatch.chdir(tmp_path)  # the grader runs elsewhere and is given the notebook's folder
+    assert spec.grade(pair, folder).passed
+    found = spec.grade({**pair, "run": [right["run"]]}, folder)
+    assert not found.passed and "run names 1 folder(s) and baseline 2" in found.reason
+    found = spec.grade(pair)  # without it, from here the folders are not there
+    assert not found.passed and f"not found: {tmp_path / right['run'] / 'config.json'}" in found.reason
+
+
+def test_the_question_only_experiment_says_it_is_graded_on_structure_only(capsys):
+    passed, out = grade(capsys, "09.question_only", {**SOLUTIONS["09.question_only"], "before": 0.61})
+    assert passed and "(structure only: the question-only baseline is fitted in the notebook's memory" in out
+
+
+def test_an_experiment_value_must_fit_its_setting(capsys, evidence):
+    passed, out = grade(capsys, "10.ablation", {**evidence["10.ablation"], "setting": "use_spatial", "value": "off"})
     assert not passed and "does not fit use_spatial (it takes True or False)" in out
-    passed, out = grade(capsys, "05.spatial_rule", {**SOLUTIONS["05.spatial_rule"], "value": "cosine"})
+    passed, out = grade(capsys, "05.spatial_rule", {**evidence["05.spatial_rule"], "value": "cosine"})
     assert not passed and "'l2' or 'none'" in out
 
 

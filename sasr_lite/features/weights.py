@@ -16,8 +16,6 @@ another file you trust (a re-saved or fine-tuned checkpoint), pass its digest ex
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import re
 import sys
 from dataclasses import dataclass
@@ -26,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from sasr_lite.data.files import sha256_file
 from sasr_lite.features.resnet import ResNet18Maps, torchvision_resnet18
 from sasr_lite.features.vggish import EMBEDDING_SIZE, Postprocessor, VGGish
 
@@ -75,21 +74,6 @@ KNOWN_WEIGHTS: dict[str, KnownWeights] = {
 
 class WeightsError(RuntimeError):
     """A weight file is missing, fails its SHA-256 check, or holds the wrong state dict."""
-
-
-def sha256_file(path: str | Path) -> str:
-    """Hex SHA-256 of a file (remembered per path, size and mtime: weights are hashed once per run)."""
-    stat = Path(path).stat()
-    return _sha256_cached(str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
-
-
-@functools.lru_cache(maxsize=16)
-def _sha256_cached(path: str, size: int, mtime_ns: int) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _check_hex(value: str, what: str) -> str:

@@ -7,7 +7,8 @@
 Three kinds of exercise: *implement* (write a function from its stub; it is compared with the
 package's own implementation on random inputs, and a wrong answer is matched against known
 mistakes), *predict* (work out a number; the check computes it with the package) and
-*experiment* (change one setting, measure, explain; only the report's structure is checked).
+*experiment* (change one setting, measure, explain; the numbers are checked against the run
+folders the report names, `experiment`).
 
 Where each part runs: the answer in a forked child of the student's process (`sandbox`, with
 the package's functions blocked by `guard`); the inputs and the verdict in a process that never

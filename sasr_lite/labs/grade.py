@@ -208,7 +208,8 @@ def grade_notebook(path: Path, student: str, work: Path, config: GradeConfig) ->
         elif not report.is_file():
             verdict, reason = "MISSING", f"the notebook stopped before its check of {exercise} ran ({stopped})."
         else:
-            found, _ = judge.read_verdict(spec, report, config.seed)
+            # the notebook ran in `work`: an experiment answer's relative run folders were trained there
+            found, _ = judge.read_verdict(spec, report, config.seed, folder=work)
             verdict, reason = ("PASS" if found.passed else "FAIL"), found.reason
         result.rows.append(dict(student=student, exercise=exercise, points=spec.points if verdict == "PASS" else 0,
                                 max_points=spec.points, verdict=verdict, notebook=path.name, reason=reason))

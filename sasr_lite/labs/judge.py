@@ -4,7 +4,8 @@ computed from the installed package in a process that never ran the student's co
 The grader (`sasr_lite.labs.grade`) calls `write_inputs` and `read_verdict` in its own process;
 `check` in a notebook talks to ``python -m sasr_lite.labs.judge``, a fresh process that answers
 one JSON request per line on stdin:
-``{"op": "inputs" | "verdict", "id": "03.self_attention", "path": ..., "seed": null}``.
+``{"op": "inputs" | "verdict", "id": "03.self_attention", "path": ..., "seed": null, "folder": ...}``
+(``folder``: the notebook's folder, where an experiment answer's relative run folders lie).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 import torch
 
 from sasr_lite.labs.exercise import Exercise
+from sasr_lite.labs.experiment import Experiment
 from sasr_lite.labs.implement import Implement
 from sasr_lite.labs.registry import EXERCISES
 from sasr_lite.labs.sandbox import save
@@ -34,20 +36,24 @@ def write_inputs(exercise: Exercise, path: str | Path, seed: int | None = None) 
     return Path(path)
 
 
-def verdict(exercise: Exercise, report: dict, seed: int | None = None) -> Verdict:
-    """The verdict on a sandbox report; a grader that trips over an odd answer still gives one."""
+def verdict(exercise: Exercise, report: dict, seed: int | None = None, folder: str | Path | None = None) -> Verdict:
+    """The verdict on a sandbox report; a grader that trips over an odd answer still gives one.
+    ``folder``: the notebook's folder, where an experiment answer's relative run folders lie."""
     spec = exercise.spec
     try:
         if isinstance(spec, Implement):
             return spec.judge(report, seed)
         if "problem" in report:
             return Verdict(False, report["problem"])
+        if isinstance(spec, Experiment):
+            return spec.grade(report["value"], folder)
         return spec.grade(report["value"])
     except Exception as err:
         return Verdict(False, f"the answer could not be graded ({type(err).__name__}: {err}).")
 
 
-def read_verdict(exercise: Exercise, path: str | Path, seed: int | None = None) -> tuple[Verdict, str]:
+def read_verdict(exercise: Exercise, path: str | Path, seed: int | None = None,
+                 folder: str | Path | None = None) -> tuple[Verdict, str]:
     """The verdict on the report at ``path``, and what the answer printed while it ran."""
     try:
         report = torch.load(path, weights_only=True)  # plain values only: loading runs none of the student's code
@@ -56,7 +62,7 @@ def read_verdict(exercise: Exercise, path: str | Path, seed: int | None = None) 
     if not isinstance(report, dict):
         return Verdict(False, "the report of your answer is not one the sandbox writes."), ""
     printed = report.get("printed", "")
-    return verdict(exercise, report, seed), printed if isinstance(printed, str) else ""
+    return verdict(exercise, report, seed, folder), printed if isinstance(printed, str) else ""
 
 
 def _answer(request: dict) -> dict:
@@ -64,7 +70,7 @@ def _answer(request: dict) -> dict:
     if request["op"] == "inputs":
         write_inputs(exercise, request["path"], request.get("seed"))
         return {}
-    found, printed = read_verdict(exercise, request["path"], request.get("seed"))
+    found, printed = read_verdict(exercise, request["path"], request.get("seed"), request.get("folder"))
     return {"passed": found.passed, "reason": found.reason, "printed": printed}
 
 

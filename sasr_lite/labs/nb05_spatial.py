@@ -175,17 +175,18 @@ def _match_chance() -> float:
 
 SPATIAL_RULE_SOLUTION = '''\
 from sasr_lite.data.loading import load_data
-from sasr_lite.notebook_utils import ablation_run, load_or_train_many, notebook_data, overall_test_accuracy
+from sasr_lite.notebook_utils import ablation_run, notebook_data, run_accuracies
 
 data = load_data(notebook_data(SIZES), splits=("train", "val", "test"))
 rule = dict(spatial_norm="none", spatial_temperature=1.0)  # the paper's raw dot product
 runs = [ablation_run(SIZES, data, "full model", 0), ablation_run(SIZES, data, "spatial none, temp 1", 0, rule)]
-before, after = (overall_test_accuracy(model, data) for model in load_or_train_many(runs, data))
+before, after = run_accuracies(runs, data)  # each also recorded in its run folder, the evidence below
 return dict(setting="spatial_norm", value="none", before=before, after=after, explanation=(
     f"Seed 0 went from {before:.1f}% with the L2-normalised rule to {after:.1f}% with raw dot products. Raw "
     "scores of 512-channel maps are large, so the softmax over the 196 cells is nearly one-hot and the "
     "gradient reaches few cells; the L2 rule bounds the logits. One seed and a short schedule make this "
-    "weak evidence next to the seed spread notebook 10 measures."))
+    "weak evidence next to the seed spread notebook 10 measures."),
+    baseline=str(runs[0].run_dir), run=str(runs[1].run_dir))
 '''
 
 EXERCISES = [

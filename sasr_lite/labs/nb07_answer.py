@@ -168,16 +168,17 @@ def _answer_chance() -> float:
 
 LOSS_WEIGHTS_SOLUTION = '''\
 from sasr_lite.data.loading import load_data
-from sasr_lite.notebook_utils import ablation_run, load_or_train_many, notebook_data, overall_test_accuracy
+from sasr_lite.notebook_utils import ablation_run, notebook_data, run_accuracies
 
 data = load_data(notebook_data(SIZES), splits=("train", "val", "test"))
 runs = [ablation_run(SIZES, data, "full model", 0), ablation_run(SIZES, data, "lambda_match 0", 0, {"lambda_match": 0.0})]
-before, after = (overall_test_accuracy(model, data) for model in load_or_train_many(runs, data))
+before, after = run_accuracies(runs, data)  # each also recorded in its run folder, the evidence below
 return dict(setting="lambda_match", value=0.0, before=before, after=after, explanation=(
     f"Without L_match, seed 0 went from {before:.1f}% to {after:.1f}% overall. L_match is the only signal "
     "that teaches the spatial attention where the sound comes from, so questions about location and "
     "sounding instruments should suffer most; the answer loss alone can still fit the question statistics. "
-    "With one seed, a difference of a point or two is within the seed spread."))
+    "With one seed, a difference of a point or two is within the seed spread."),
+    baseline=str(runs[0].run_dir), run=str(runs[1].run_dir))
 '''
 
 EXERCISES = [

@@ -117,7 +117,10 @@ EXERCISES = [
                            "answer prior cannot, so it sits at or above the prior; that more training lets it "
                            "memorise the train answer statistics of each question more tightly, which can help or "
                            "overfit; and what the gap to SaSR-Net then says about how much the model really uses "
-                           "the video."),
+                           "the video.",
+                   unchecked="the question-only baseline is fitted in the notebook's memory and keeps no "
+                             "checkpoint, config or recorded result, so there is no run folder to check the "
+                             "numbers against."),
         solution=QUESTION_ONLY_SOLUTION,
     ),
 ]

@@ -52,7 +52,8 @@ def grade(exercise_id: str, answer: Any, time_limit: float) -> tuple[Verdict, st
         try:
             _ask({"op": "inputs", "id": exercise_id, "path": str(inputs)})
             sandbox.run(answer, inputs, outputs, time_limit)
-            reply = _ask({"op": "verdict", "id": exercise_id, "path": str(outputs)})
+            # the kernel's folder is the notebook's: an experiment answer's relative run folders lie there
+            reply = _ask({"op": "verdict", "id": exercise_id, "path": str(outputs), "folder": os.getcwd()})
         except (OSError, RuntimeError, ValueError) as err:
             return Verdict(False, f"the check itself failed ({err}); run the cell again."), ""
     return Verdict(reply["passed"], reply["reason"]), reply["printed"]
