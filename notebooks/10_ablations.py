@@ -325,6 +325,7 @@ measured = {"seeds per variant": len(SEEDS), "runs converged": f"{sum(converged.
             "full model, overall test accuracy (%)": f"{full.mean():.2f}" + (f" ± {full.std():.2f}" if len(full) > 1 else ""),
             "no SA: Audio-Visual/Location minus full [95% CI]": cell("no_sa", "Audio-Visual/Location"),
             "no TA: Audio-Visual/Temporal minus full [95% CI]": cell("no_ta", "Audio-Visual/Temporal"),
+            "no SA: Audio-Visual/Counting minus full [95% CI]": cell("no_sa", "Audio-Visual/Counting"),
             "no SLT: overall minus full [95% CI]": cell("no_slt", "Overall/Avg"),
             "no SaSR: overall minus full [95% CI]": cell("no_sasr", "Overall/Avg")}
 if cue_experiment is not None:
