@@ -209,7 +209,7 @@ print(f"MUSIC-AVQA, 9,290 videos: {9290 * official / 1e9:.0f} GB -> {store_nbyte
 
 # %% [markdown] tags=["instructor"]
 # *For the instructor* (this cell is left out of the student copies): the solutions sit between
-# `### BEGIN SOLUTION` and `### END SOLUTION`; `make student` writes copies of the notebooks
+# nbgrader-style solution markers; `make student` writes copies of the notebooks
 # without them, and `sasr-lite grade` grades collected copies (README's "Course labs",
 # docs/instructor.md).
 

@@ -305,7 +305,7 @@ cmp("L_match of the sure head, by hand", torch.tensor(2 * math.log(1 + math.exp(
 
 # %% [markdown] tags=["instructor"]
 # *For the instructor* (this cell is left out of the student copies): the solutions sit between
-# `### BEGIN SOLUTION` and `### END SOLUTION`; `make student` writes copies of the notebooks
+# nbgrader-style solution markers; `make student` writes copies of the notebooks
 # without them, and `sasr-lite grade` grades collected copies (README's "Course labs",
 # docs/instructor.md).
 

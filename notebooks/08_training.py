@@ -194,7 +194,7 @@ print(f"median {history['samples_per_s'].median():.0f} samples/s, {history['epoc
 
 # %% [markdown] tags=["instructor"]
 # *For the instructor* (this cell is left out of the student copies): the solutions sit between
-# `### BEGIN SOLUTION` and `### END SOLUTION`; `make student` writes copies of the notebooks
+# nbgrader-style solution markers; `make student` writes copies of the notebooks
 # without them, and `sasr-lite grade` grades collected copies (README's "Course labs",
 # docs/instructor.md).
 

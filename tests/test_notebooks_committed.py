@@ -118,3 +118,13 @@ def test_every_exercise_passes_with_its_solution_in_the_committed_notebooks():
         failed |= set(re.findall(r"^FAIL (\d\d\.[a-z_]+):", text, flags=re.M))
     assert not failed, f"exercises failing with their solutions: {sorted(failed)}"
     assert passed == set(exercises()["id"])
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.stem)
+def test_solution_markers_appear_only_in_code_cells(path):
+    """nbgrader (tried: 0.9.6) reads a BEGIN/END SOLUTION line in any cell, markdown included, and
+    stops when a markdown cell quotes one; only exercise code cells may hold the markers."""
+    nb = nbformat.read(path, as_version=4)
+    quoted = [k for k, cell in enumerate(nb.cells) if cell.cell_type != "code"
+              and any(marker in cell.source.upper() for marker in ("BEGIN SOLUTION", "END SOLUTION"))]
+    assert not quoted, f"{path.name}: markdown cells {quoted} quote a solution marker; say 'solution markers' instead"
