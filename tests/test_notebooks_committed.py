@@ -8,6 +8,7 @@ nothing, or a broken ablation table.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from pathlib import Path
@@ -84,7 +85,8 @@ def test_lesson_model_beats_the_answer_prior_in_09():
 
 def test_ablation_tables_in_10_hold_no_nan():
     texts = _outputs(nbformat.read(NOTEBOOKS / "10_ablations.ipynb", as_version=4))
-    assert any("delta [95% CI]" in t for t in texts), "notebook 10 shows no table of differences"
+    interval = re.compile(r"[+-]\d+\.\d \[[+-]\d+\.\d, [+-]\d+\.\d\]")  # "-2.2 [-3.5, -0.9]"
+    assert any("Overall/Avg" in t and interval.search(t) for t in texts), "notebook 10 shows no table of differences"
     bad = [t for t in texts if re.search(r"\bNaN\b|\bnan\b", t)]
     assert not bad, f"notebook 10 has NaN in its outputs: {bad[0][:300]}"
 
@@ -128,3 +130,16 @@ def test_solution_markers_appear_only_in_code_cells(path):
     quoted = [k for k, cell in enumerate(nb.cells) if cell.cell_type != "code"
               and any(marker in cell.source.upper() for marker in ("BEGIN SOLUTION", "END SOLUTION"))]
     assert not quoted, f"{path.name}: markdown cells {quoted} quote a solution marker; say 'solution markers' instead"
+
+
+def test_notebook_10s_record_holds_converged_runs_and_the_cue_experiment():
+    """results/lesson/ablations.json, written by notebook 10: every run converged by its rule, every
+    required variant and the cue experiment's two settings, each cell low <= delta <= high."""
+    from sasr_lite.ablations import REQUIRED_VARIANTS
+
+    record = json.loads((NOTEBOOKS / "results" / "lesson" / "ablations.json").read_text())
+    assert record["scale"] == "lesson" and record["converged"] and all(record["converged"].values())
+    assert all(record["cue_experiment"]["converged"].values()) and len(record["cue_experiment"]["deltas"]) == 2
+    assert set(REQUIRED_VARIANTS) <= set(record["deltas"])
+    for cells in [*record["deltas"].values(), *(c for s in record["cue_experiment"]["deltas"].values() for c in s.values())]:
+        assert all(low <= delta <= high for delta, low, high in cells.values())
