@@ -205,8 +205,8 @@ plt.show()
 # only has to *rank* the right cells first, and training sharpens the query until it does. The
 # peakier rules sometimes localise better (one raw-rule seed reached 96.6%) but are unstable from
 # seed to seed and answer slightly worse. So the kit's default stays `"l2"` at temperature 1;
-# notebook 10 trains the raw rule as one of its variants, with three seeds. Say which rule a
-# result used.
+# notebook 10's experiments use temperature 0.1, where the weights on a sounding instrument carry
+# more of its cells. Say which rule a result used.
 #
 # On the frames of the scene, the cosine rule at temperature 0.1, segment by segment (white:
 # instruments sounding then):

@@ -135,7 +135,7 @@ print(pd.DataFrame(shapes).to_string())
 # ## Train both, three seeds
 # The same data, schedule (`SIZES.comparison`), seeds and evaluation for both networks. At the
 # paper scale that is the paper's recipe; at the lesson scale the official network trains about
-# 15 times slower than the lesson model on a CPU, so both get notebook 10's schedule cut to 40
+# 15 times slower than the lesson model on a CPU, so both get the short ablation schedule cut to 40
 # batches per epoch (3,840 questions, under a third of an epoch): a short budget, the same for
 # both. Runs are cached under `runs/<scale>/official_vs_paper/` beside this notebook.
 

@@ -154,7 +154,7 @@ pd.DataFrame({name: {f"{split} questions": len(data.records[split]) for split in
               for name, data in (("biased", biased), ("balanced", balanced))}).round(1)
 
 # %% [markdown]
-# Two SaSR-Nets, the lesson model's width, the ablation schedule of notebook 10 (`SIZES.ablation`),
+# Two SaSR-Nets, the lesson model's width, the short ablation schedule (`SIZES.ablation`),
 # seed 0: one trained on each benchmark's train split. Both are then asked the *same* balanced test
 # questions and the biased test questions (read with each model's own train vocabularies).
 

@@ -81,8 +81,8 @@ def _lesson() -> Preset:
     # slower than one (each waits for the other at every parallel region), which is why runs trained
     # side by side (notebook 10, the demo) use one each.
     train = demo.replace(num_threads=2)
-    # Each of notebook 10's 18 ablation runs (two at a time, one per core) gets a third of its epochs,
-    # without per-epoch validation: enough to move well above the answer prior, not enough to converge.
+    # The lab exercises' runs (ablation_run: notebooks 05, 07, 08) and notebooks 12 and 14 get a third of
+    # its epochs, without per-epoch validation: enough to move above the answer prior, not to converge.
     ablation = demo.replace(epochs=3, eval_every=0, progress=False)
     return Preset(
         "lesson", "small", SaSRConfig(d_model=128, word_dim=128), train, demo=demo,
