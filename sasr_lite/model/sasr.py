@@ -58,7 +58,9 @@ class SaSRBranch(nn.Module):
         tokens_new = self.token_norm(tokens + self.token_fc(read))
         # (3.3) f^g = FC(CrossAttn(f^s, G^m'))
         read, segment_weights = self.segment_attn(f_s, tokens_new)
-        f_g = self.segment_fc(read) + f_s if self.residual else self.segment_fc(read)
+        f_g = self.segment_fc(read)
+        if self.residual:  # the official code's f^g = f^s + ...: keeps the segments apart (docs/design.md 3.3)
+            f_g = f_g + f_s
         return f_g, tokens_new, token_weights, segment_weights
 
     def presence_logits(self, tokens: torch.Tensor) -> torch.Tensor:
