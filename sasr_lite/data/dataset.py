@@ -206,8 +206,9 @@ class BatchLoader:
     about (``audio``, ``visual``, ``visual_maps``, ``visual_maps_neg``, ``visual_neg``, ``sources`` and
     ``video_index`` [V], in store order so every read is one sorted numpy fancy index of the
     memmap). ``video_of[b]`` is question b's video row: pass it to `SaSRNet` and the video path
-    runs once per video. The batch stays float16 until it is on ``device`` (half the bytes to
-    move), which converts it to float32 (the maps to ``maps_dtype``: bf16 when a CPU trains in bf16).
+    runs once per video. For a GPU the batch stays float16 until it is on ``device`` (half the bytes
+    to move), which converts it to float32 (the maps to ``maps_dtype``); on the CPU each row is read
+    straight into that type (the maps in bf16 when a CPU trains in bf16).
 
     ``group``: when shuffling, keep up to ``group`` questions of a video next to each other, so a
     batch of B questions needs about B / group videos (the video path, not the question, is
@@ -307,9 +308,9 @@ class BatchLoader:
             return torch.from_numpy(np.ascontiguousarray(a, dtype=np.int64)).to(device)
 
         return {
-            # float16 -> float32 (the maps: maps_dtype) on the device
-            **{k: t.to(device).to(self.maps_dtype if k.startswith("visual_maps") else torch.float32)
-               for k, t in feats.items()},
+            # float16 -> float32 (the maps: maps_dtype) on the device (a no-op for what the CPU path
+            # already read in that type)
+            **{k: t.to(device).to(self._dtype(k)) for k, t in feats.items()},
             "sources": torch.from_numpy(ds.sources[videos]).to(device),  # [V, 22]
             "video_index": long(videos),  # [V] store rows
             "question": long(ds.questions[items]),  # [B, 14]
@@ -326,8 +327,12 @@ class BatchLoader:
             }),
         }
 
+    def _dtype(self, key: str) -> torch.dtype:
+        return self.maps_dtype if key.startswith("visual_maps") else torch.float32
+
     def _gather_memmap(self, videos: np.ndarray, neg: np.ndarray) -> dict[str, torch.Tensor]:
-        """float16 video tensors (still on the CPU), one numpy fancy-index read per array.
+        """Video tensors on the CPU: float16 for a GPU (half the bytes to move), else already in
+        their training type.
 
         ``videos`` is ascending, so the positives are read in file order. The negatives are read
         straight into their slots: sorting them would need one more reordering pass over the
@@ -335,12 +340,20 @@ class BatchLoader:
         section 5.1 assumes it does).
         """
         store = self.dataset.store
+        if self.device.type != "cpu":
+            return {
+                "audio": torch.from_numpy(store.audio[videos]),  # [V, T, 128]
+                "visual": torch.from_numpy(store.visual[videos]),  # [V, T, 512]
+                "visual_maps": torch.from_numpy(store.maps[videos]),  # [V, T, P, 512]
+                "visual_maps_neg": torch.from_numpy(store.maps[neg]),  # [V, T, P, 512]
+                "visual_neg": torch.from_numpy(store.visual[neg]),  # [V, T, 512]
+            }
         return {
-            "audio": torch.from_numpy(store.audio[videos]),  # [V, T, 128]
-            "visual": torch.from_numpy(store.visual[videos]),  # [V, T, 512]
-            "visual_maps": torch.from_numpy(store.maps[videos]),  # [V, T, P, 512]
-            "visual_maps_neg": torch.from_numpy(store.maps[neg]),  # [V, T, P, 512]
-            "visual_neg": torch.from_numpy(store.visual[neg]),  # [V, T, 512]
+            "audio": _read_rows(store.audio, videos, self._dtype("audio")),
+            "visual": _read_rows(store.visual, videos, self._dtype("visual")),
+            "visual_maps": _read_rows(store.maps, videos, self._dtype("visual_maps")),
+            "visual_maps_neg": _read_rows(store.maps, neg, self._dtype("visual_maps_neg")),
+            "visual_neg": _read_rows(store.visual, neg, self._dtype("visual_neg")),
         }
 
     def _gather_resident(self, videos: np.ndarray, neg: np.ndarray) -> dict[str, torch.Tensor]:
@@ -353,6 +366,22 @@ class BatchLoader:
             "visual_maps_neg": res["maps"][neg_t],
             "visual_neg": res["visual"][neg_t],
         }
+
+
+def _read_rows(array: np.ndarray, rows: np.ndarray, dtype: torch.dtype) -> torch.Tensor:
+    """``array[rows]`` as a CPU tensor of ``dtype``, each row read and converted in one pass.
+
+    A numpy fancy index then a conversion passes over the batch twice and writes it once more: for
+    a lesson batch of maps that was 7 ms per step against 2 ms here (a third of the step's data
+    time). Values are the same: float16 -> float32 is exact.
+    """
+    out = torch.empty((len(rows),) + array.shape[1:], dtype=dtype)
+    with warnings.catch_warnings():  # the store is a read-only memmap, and it is only read here
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        source = torch.from_numpy(array)
+    for slot, row in enumerate(rows.tolist()):
+        out[slot].copy_(source[row])
+    return out
 
 
 def _copy_to_device(array: np.ndarray, device: torch.device, chunk: int = 64) -> torch.Tensor:
