@@ -45,6 +45,7 @@ def test_defaults_are_the_classic_benchmark_and_presets_resolve():
     assert Cues() == CLASSIC_CUES == resolve_cues("classic") == preset_cues("small") == preset_cues(500)
     assert resolve_cues("lesson") == LESSON_CUES == preset_cues("lesson")
     assert not LESSON_CUES.position_in_pooled and not LESSON_CUES.playing_in_pooled and LESSON_CUES.time_in_features
+    assert not LESSON_CUES.several_at_once
     assert resolve_cues({"offscreen": False}) == Cues(offscreen=False)
     with pytest.raises(ValueError, match="unknown knobs \\['loud'\\]"):
         Cues.from_dict({"loud": True})
@@ -102,9 +103,10 @@ def test_time_in_features_adds_the_same_drift_to_every_video_and_cell(time_in_fe
 
 
 def test_feature_knobs_leave_scenes_and_questions_alone():
-    """position and playing change the rendering only: the same scenes, questions and answers."""
+    """position, playing and time change the rendering only: the same scenes, questions and answers."""
     classic = make_questions("tiny", seed=2, cues=CLASSIC_CUES)
-    lesson = make_questions("tiny", seed=2, cues=LESSON_CUES)
+    lesson = make_questions("tiny", seed=2, cues=Cues(position_in_pooled=False, playing_in_pooled=False,
+                                                      time_in_features=True))
     for split in classic:
         assert [s.to_dict() for s, _ in classic[split]] == [s.to_dict() for s, _ in lesson[split]]
         assert [q for _, qs in classic[split] for q in qs] == [q for _, qs in lesson[split] for q in qs]
@@ -127,6 +129,24 @@ def test_scene_knobs_switch_silent_offscreen_and_leaving():
     # with everyone staying, the earlier entry always plays longer (pauses are at most 3 blocks)
     pairs = [(a, b) for s in staying for a in s.heard for b in s.heard if a.onset + 4 * BLOCK <= b.onset]
     assert pairs and all(a.duration > b.duration for a, b in pairs)
+
+
+def test_several_at_once_off_lets_one_source_play_per_block_and_keeps_the_other_draws():
+    together, turns = draw(CLASSIC_CUES), draw(Cues(several_at_once=False))
+    assert any(np.sum([i.mask for i in s.instruments], axis=0).max() > 1 for s in together)
+    for a, b in zip(together, turns):
+        assert np.sum([i.mask for i in b.instruments], axis=0).max() <= 1  # never two at once
+        # who stands where, how loud and which blocks anyone plays in: the same draws
+        assert [(i.cls, i.visible, i.x, i.box, i.loudness, i.rhythm) for i in a.instruments] == \
+            [(i.cls, i.visible, i.x, i.box, i.loudness, i.rhythm) for i in b.instruments]
+        assert np.array_equal(np.any([i.mask for i in a.instruments], axis=0),
+                              np.any([i.mask for i in b.instruments], axis=0))
+        for i, j in zip(a.instruments, b.instruments):  # a source plays only where it played before
+            assert not (j.mask & ~i.mask).any()
+    # the turns are drawn per block: a source that shared blocks is sometimes heard in them
+    shared = [(i, j) for a, b in zip(together, turns) for i, j in zip(a.instruments, b.instruments)
+              if (i.mask & (np.sum([k.mask for k in a.instruments], axis=0) > 1)).any()]
+    assert any(0 < j.duration < i.duration for i, j in shared)
 
 
 def test_synth_json_records_the_cues_and_a_preset_or_override_applies(tmp_path):

@@ -297,3 +297,21 @@ def test_audio_carries_the_sounding_classes_and_nothing_else_at_difficulty_zero(
 
 def test_template_keys_cover_the_taxonomy():
     assert set(RAW_TEXT) == set(TEMPLATE_BY_KEY)
+
+
+def test_a_preset_can_give_the_test_split_its_own_size(monkeypatch):
+    from sasr_lite.synth import presets
+
+    assert presets.SizePreset(100, 5).split_counts() == {"train": 70, "val": 10, "test": 20}
+    assert presets.SizePreset(100, 5, test_videos=50).split_counts() == {"train": 70, "val": 10, "test": 50}
+    assert presets.PRESETS["lesson"].split_counts() == {"train": 420, "val": 60, "test": 480}
+    assert presets.SIZES["lesson"] == 960
+    # make_questions draws the preset's counts, train and val first: a bigger test split adds test
+    # videos and leaves the train and val scenes as they were
+    monkeypatch.setitem(presets.PRESETS, "tiny", presets.SizePreset(60, None, test_videos=30))
+    bigger = make_questions("tiny", seed=3)
+    monkeypatch.setitem(presets.PRESETS, "tiny", presets.SizePreset(60, None))
+    usual = make_questions("tiny", seed=3)
+    assert [len(bigger[s]) for s in SPLITS] == [42, 6, 30] and [len(usual[s]) for s in SPLITS] == [42, 6, 12]
+    for split in ("train", "val"):
+        assert [s.to_dict() for s, _ in bigger[split]] == [s.to_dict() for s, _ in usual[split]]

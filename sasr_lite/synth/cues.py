@@ -71,6 +71,19 @@ class Cues:
     share of the time average: TA is redundant for "which comes in first/second/...".
     """
 
+    several_at_once: bool = True
+    """Several instruments may sound in the same segment.
+
+    On (as always): in most segments two or more sources play, so the audio a_t is a mix, and the
+    audio-guided weights w_t,p of SA (3.4) spread over every sounding instrument's cells:
+    f_v,t^attn holds the mean of their places, and "where is the first/loudest" has no single
+    place to read. Off: the sources take turns (in each block one of those that would play is
+    heard), so a_t is one instrument's sound, w_t can peak on that instrument's cells, and
+    f_v,t^attn carries its place (with ``position_in_pooled`` off, only SA can read it). TA (3.5)
+    then picks the segment a question is about ("first", "last"), so the place of the first or
+    last sounding instrument needs both SA and TA.
+    """
+
     time_in_features: bool = False
     """When in the piece a segment lies can be read from its features.
 
@@ -106,9 +119,9 @@ class Cues:
 
 
 CLASSIC_CUES = Cues()
-# the pooled shortcuts off and time readable from content: SA is needed for location, TA for
-# temporal order (diagnosis in notebook 10)
-LESSON_CUES = Cues(position_in_pooled=False, playing_in_pooled=False, time_in_features=True)
+# the pooled shortcuts off, one source at a time and time readable from content: SA is needed for
+# location, TA for temporal order (diagnosis in notebook 10)
+LESSON_CUES = Cues(position_in_pooled=False, playing_in_pooled=False, several_at_once=False, time_in_features=True)
 CUE_PRESETS: dict[str, Cues] = {"classic": CLASSIC_CUES, "lesson": LESSON_CUES}
 KNOBS: tuple[str, ...] = tuple(f.name for f in fields(Cues))
 

@@ -110,7 +110,7 @@ def make_questions(size: str | int = "tiny", seed: int = 0, questions_per_video:
     per_video = _questions_per_video(size, questions_per_video)
     palette = _instruments(size, instruments)
     knobs = _cues(size, cues)
-    counts = split_counts(num_videos(size))
+    counts = PRESETS[size].split_counts() if isinstance(size, str) else split_counts(num_videos(size))
     scene_rng = np.random.default_rng([seed, SCENE_STREAM])
     result, number = {}, 0
     words: set[str] = set()
@@ -205,8 +205,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--size", choices=sorted(SIZES), default="small",
                         help="music-avqa: tiny: 60 videos, about 5 questions each (tests); small: 1,000 videos, 20 "
                              "questions each, 8 instrument classes (the CPU demo); full: 9,288 videos, about 5 "
-                             "questions each (MUSIC-AVQA scale); lesson: 600 videos like small with the lesson cues (notebook "
-                             "10). avqa-yang: tiny: 80 clips, 4 questions each; small: "
+                             "questions each (MUSIC-AVQA scale); lesson: 420 train, 60 val and 480 test videos like "
+                             "small, with the lesson cues (notebook 10). avqa-yang: tiny: 80 clips, 4 questions each; small: "
                              "1,000 clips, up to 10 questions each (both 8 classes); full: 57,015 clips, one question "
                              "each, 22 classes (AVQA-Yang scale)")
     parser.add_argument("--seed", type=int, default=0, help="same seed, same files")

@@ -40,6 +40,7 @@ the features. With block-aligned events every answer is visible at strides 1, 2,
 from __future__ import annotations
 
 import json
+import zlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -255,6 +256,7 @@ START_P = 0.45  # plays from the first block; otherwise it comes in at block 1..
 # longest, and "first"/"<TH>" questions would be answerable from time-pooled features.
 LEAVE_P = {True: 0.75, False: 0.1}  # by "started at block 0"
 PAUSE_P = 0.2  # a pause of 1-3 blocks somewhere after its second block
+TURN_STREAM = 0x7A4E  # the random stream of who plays a block (cue several_at_once off)
 
 
 def _spread(rng: np.random.Generator, n: int, low: float, high: float, gap: float) -> np.ndarray:
@@ -281,6 +283,18 @@ def _blocks(rng: np.random.Generator, can_be_silent: bool, cues: Cues = CLASSIC_
     return on
 
 
+def _take_turns(masks: list[np.ndarray], video_id: str) -> list[np.ndarray]:
+    """The masks with one source per block: where several would play, one of them (drawn per
+    block) is heard and the others rest (cue ``several_at_once`` off).
+
+    The draws come from a stream of the video's own (seeded by its id), so the scene's other
+    draws are the same as with the cue on."""
+    turns = np.random.default_rng([TURN_STREAM, zlib.crc32(video_id.encode())])
+    playing = np.stack(masks)  # [S, NUM_BLOCKS]
+    owner = np.array([turns.choice(np.flatnonzero(col)) if col.any() else -1 for col in playing.T])
+    return [owner == k for k in range(len(masks))]
+
+
 def _mask_string(blocks: np.ndarray) -> str:
     return "".join("1" if b else "0" for b in np.repeat(blocks, BLOCK))
 
@@ -301,6 +315,8 @@ def sample_scene(rng: np.random.Generator, video_id: str, instruments: tuple[str
     num_sources = n + has_offscreen
     # an off-screen instrument exists only because it is heard: never silent
     masks = [_blocks(rng, can_be_silent=k < n, cues=cues) for k in range(num_sources)]
+    if not cues.several_at_once:
+        masks = _take_turns(masks, video_id)
     if not any(m.any() for m in masks):
         masks[int(rng.integers(num_sources))][:] = True
     loudness = rng.permutation(_spread(rng, num_sources, *LOUDNESS_RANGE, LOUDNESS_GAP + 0.01))
