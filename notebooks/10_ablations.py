@@ -95,7 +95,7 @@ print("no SaSR: tokens unchanged:", torch.equal(out.tokens_a[0], model.slt.token
 # | `position_in_pooled` | each column scales the channels, so the spatial mean still says which instrument stands where | SA, for Location |
 # | `playing_in_pooled` | a playing instrument looks brighter, so the mean says who plays | SA's audio-visual match |
 # | `silent_visible` | some visible instruments never play | (off: vision alone counts the sounding ones) |
-# | `several_at_once` | two or more sources often play in one segment | (off: one plays at a time, so SA can peak on it and read its place) |
+# | `several_at_once` | two or more sources often play in one segment | (off: one plays at a time, so SA's weights can peak on it) |
 # | `offscreen` | some sounds come from outside the picture | (off: "is this sound from the video" is always yes) |
 # | `order_in_time_average` | everyone plays from entry to end, so the time average gives the order | TA, for Temporal |
 # | `time_in_features` | a slow drift says *when* each segment is | (off: no block can tell first from last) |
@@ -133,7 +133,7 @@ from sasr_lite.diagnose import cue_diagnosis
 TYPES = ["Audio-Visual/Location", "Audio-Visual/Temporal", "Audio-Visual/Counting", "Visual/Location"]
 if SYNTHETIC:
     probe = cue_diagnosis(SIZES.ablation_size, base=CUES, views=("question", "average"),
-                          knobs=("position_in_pooled", "several_at_once", "time_in_features"))
+                          knobs=("position_in_pooled", "silent_visible", "several_at_once", "time_in_features"))
     display(probe.set_index(["setting", "view"])[TYPES + ["Overall"]].round(1))
 else:
     print("real data: the probe needs the synthetic generator's knobs")
@@ -180,8 +180,8 @@ for variant, (switches, types, why) in PREDICTIONS.items():
 # Three seeds per variant, each run under `runs/<scale>/experiments/` beside this notebook (reused when
 # the notebook runs again), two at a time on a 2-core CPU. A run stops once the best validation
 # accuracy of its last three epochs gains less than 0.5 points over the best before them (judged from
-# epoch 15 on, past the plateaus these runs sit on early; `TrainConfig.converge_*`); the epoch cap is a
-# safety net, and the table says for each run whether it converged or hit the cap.
+# epoch 9 on; `TrainConfig.converge_*`); the epoch cap is a safety net, and the table says for each run
+# whether it converged or hit the cap.
 
 # %%
 from sasr_lite.evaluate import evaluate_split, prior_accuracy

@@ -49,9 +49,8 @@ def ablation_deltas(records, runs: Mapping[str, Sequence], reference: str = "ful
 PREDICTIONS: dict[str, tuple[dict, tuple[str, ...], str]] = {
     "no_sa": (dict(use_spatial=False), ("Audio-Visual/Location",),
               "w_t,p = 1/P makes f_v,t^attn the pooled map; with position_in_pooled off the pooled map holds the "
-              "classes but not their places, and with several_at_once off one source plays at a time, so the "
-              "audio-guided weights can pick its cells: 'where is the loudest', 'is the first sound on the left' "
-              "lose their only source of position"),
+              "classes but not their places, so 'where is the loudest', 'is the first sound on the left' lose "
+              "their only source of position"),
     "no_ta": (dict(use_temporal=False), ("Audio-Visual/Temporal",),
               "a_t = 1/T makes the answer read the time average; the lesson cues write when a segment is into its "
               "features (time_in_features), but the average mixes early and late segments, and with "

@@ -116,7 +116,6 @@ def test_a_benchmark_with_other_cues_gets_its_own_folder_name():
     from sasr_lite.notebook_utils import cue_suffix
 
     assert cue_suffix("lesson") == cue_suffix("lesson", "lesson") == ""
-    assert cue_suffix("tiny", "lesson") == ("-position_in_pooled-off-playing_in_pooled-off-several_at_once-off"
-                                           "-time_in_features-on")
-    assert cue_suffix("lesson", {"position_in_pooled": True, "playing_in_pooled": False, "several_at_once": False,
+    assert cue_suffix("tiny", "lesson") == "-position_in_pooled-off-playing_in_pooled-off-time_in_features-on"
+    assert cue_suffix("lesson", {"position_in_pooled": True, "playing_in_pooled": False,
                                  "time_in_features": True}) == "-position_in_pooled-on"

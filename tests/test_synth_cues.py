@@ -45,7 +45,7 @@ def test_defaults_are_the_classic_benchmark_and_presets_resolve():
     assert Cues() == CLASSIC_CUES == resolve_cues("classic") == preset_cues("small") == preset_cues(500)
     assert resolve_cues("lesson") == LESSON_CUES == preset_cues("lesson")
     assert not LESSON_CUES.position_in_pooled and not LESSON_CUES.playing_in_pooled and LESSON_CUES.time_in_features
-    assert not LESSON_CUES.several_at_once
+    assert LESSON_CUES.several_at_once
     assert resolve_cues({"offscreen": False}) == Cues(offscreen=False)
     with pytest.raises(ValueError, match="unknown knobs \\['loud'\\]"):
         Cues.from_dict({"loud": True})
@@ -105,8 +105,7 @@ def test_time_in_features_adds_the_same_drift_to_every_video_and_cell(time_in_fe
 def test_feature_knobs_leave_scenes_and_questions_alone():
     """position, playing and time change the rendering only: the same scenes, questions and answers."""
     classic = make_questions("tiny", seed=2, cues=CLASSIC_CUES)
-    lesson = make_questions("tiny", seed=2, cues=Cues(position_in_pooled=False, playing_in_pooled=False,
-                                                      time_in_features=True))
+    lesson = make_questions("tiny", seed=2, cues=LESSON_CUES)
     for split in classic:
         assert [s.to_dict() for s, _ in classic[split]] == [s.to_dict() for s, _ in lesson[split]]
         assert [q for _, qs in classic[split] for q in qs] == [q for _, qs in lesson[split] for q in qs]
