@@ -219,7 +219,7 @@ def twenty():
 
 
 def test_size_presets_set_videos_and_questions_per_video():
-    assert SIZES == {"tiny": 60, "small": 1000, "full": 9288, "lesson": 600}
+    assert SIZES == {"tiny": 60, "small": 1000, "full": 9288, "lesson": 960}  # lesson: 420 + 60 + 480
     assert {name: p.questions_per_video for name, p in PRESETS.items()} == {"tiny": None, "small": 20, "full": None,
                                                                              "lesson": 20}
     assert preset_questions_per_video("small") == 20
