@@ -65,9 +65,8 @@ PRESETS: dict[str, SizePreset] = {
     "small": SizePreset(1000, 20, DEMO_INSTRUMENTS),
     "full": SizePreset(9288, None),
     # notebook 10's ablation lessons: the pooled shortcuts off, so each attention block has
-    # questions only it can answer;
-    # fewer videos than small, so 20+ runs fit CPU minutes, and a test split four times the usual
-    # share: the per-type differences of notebook 10 are measured on about 9,000 questions
+    # questions only it can answer; fewer videos than small, so 20+ runs fit CPU minutes, and a
+    # test split four times the usual share: its per-type differences rest on about 9,000 questions
     "lesson": SizePreset(LESSON_VIDEOS, 20, DEMO_INSTRUMENTS, "lesson", test_videos=LESSON_TEST_VIDEOS),
 }
 SIZES: dict[str, int] = {name: sum(p.split_counts().values()) for name, p in PRESETS.items()}  # videos
