@@ -122,7 +122,7 @@ CLASSIC_CUES = Cues()
 # the pooled shortcuts off and time readable from content: SA is needed for location, TA for
 # temporal order (diagnosis in notebook 10). several_at_once stays on: with it off, notebook 10's
 # experiments (3 seeds each) showed neither the SA drop on location nor the TA drop on temporal
-# questions either, and the runs stopped on plateaus more often
+# questions either (no SA -0.7 [-2.7, +1.3], no TA +0.6 [-1.1, +2.2] points)
 LESSON_CUES = Cues(position_in_pooled=False, playing_in_pooled=False, time_in_features=True)
 CUE_PRESETS: dict[str, Cues] = {"classic": CLASSIC_CUES, "lesson": LESSON_CUES}
 KNOBS: tuple[str, ...] = tuple(f.name for f in fields(Cues))
