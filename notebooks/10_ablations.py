@@ -31,7 +31,9 @@
 # 3. **Run** every variant with three seeds, each until its validation accuracy stops improving.
 # 4. **Measure** per question type, with paired-bootstrap 95% intervals, and compare with the
 #    prediction.
-# 5. **Turn a shortcut on** and repeat the SA ablation: where the means can answer, the block
+# 5. **Take an overlapping block out** (SLT, which also reads over time) and repeat the SA and TA
+#    ablations: a block can look useless beside another that does part of its job.
+# 6. **Turn a shortcut on** and repeat the SA ablation: where the means can answer, the block
 #    should become redundant.
 
 # %% tags=["parameters"]
@@ -277,6 +279,65 @@ found = pd.DataFrame([dict(variant=v, type=c, delta=d, low=lo, high=hi, predicte
 found.round(2) if len(found) else "no type drops with its whole interval below 0"
 
 # %% [markdown]
+# ## SLT reads over time too: SA and TA without it
+# SLT's step (3.2) is self-attention over the $T$ segments *and* the tokens together, so each segment
+# comes out as a content-weighted read of every segment:
+# $f^s_t = \sum_j w_{t,j} f^r_j + \sum_c w_{t,c}\, g_c$. Choosing segments by their content is TA's
+# job (3.5), and with SLT on it is partly done before TA runs: TA then picks among segments that
+# already hold each other, and the plain time average loses little. Without SLT, $f^s_t = f^r_t$ is
+# segment $t$ alone: TA is the only block that reads over time, and SA's audio query at $t$ is
+# segment $t$'s own sound. Prediction, written before these runs: measured against the model
+# without SLT, switching TA off drops Audio-Visual/Temporal, and switching SA off drops
+# Audio-Visual/Location (`sasr_lite.ablations.WITHOUT_SLT_PREDICTIONS`). Same seeds and stopping
+# rule as above; the "no SLT" runs are the ones above.
+
+# %%
+from sasr_lite.ablations import WITHOUT_SLT_PREDICTIONS, WITHOUT_SLT_REFERENCE
+
+for variant, (switches, types, why) in WITHOUT_SLT_PREDICTIONS.items():
+    print(f"{variant} {switches}: predicted drop in {', '.join(types)}\n    because {why}")
+SLT_VARIANTS = {"no SLT": VARIANTS["no SLT"]} | {
+    f"no SLT, {name}": (f"{WITHOUT_SLT_REFERENCE}_{key}", WITHOUT_SLT_PREDICTIONS[key][0])
+    for name, key in (("no SA", "no_sa"), ("no TA", "no_ta"))}
+slt_results, slt_predictions = run_all(data, SLT_VARIANTS)
+slt_keys = {"no SLT": WITHOUT_SLT_REFERENCE, "no SLT, no SA": "no_sa", "no SLT, no TA": "no_ta"}
+slt_deltas = ablation_deltas(data.records["test"], {slt_keys[n]: [slt_predictions[n, s] for s in SEEDS]
+                                                    for n in SLT_VARIANTS}, reference=WITHOUT_SLT_REFERENCE)
+display(slt_results.groupby("variant", sort=False)[["epochs", "overall", "pointing"]].agg(["mean", "min", "max"]).round(1))
+display(delta_table(slt_deltas))
+slt_checks = pd.DataFrame(prediction_check(slt_deltas, WITHOUT_SLT_PREDICTIONS))
+slt_checks["verdict"] = np.where(slt_checks["shown"], "drop shown (interval below 0)", "not shown")
+slt_checks.round(2)
+
+# %% [markdown]
+# Per template, mean accuracy over the seeds, beside each template's answer prior. No Audio-Visual
+# Location question of MUSIC-AVQA asks for a place alone: each also needs when or how loud (the first
+# or last instrument to come in, the loudest, the one playing at the same time), so SA's place helps
+# only once that part is answered. The two whose answer is a place ("is the first sounding
+# instrument on the left", "where is the loudest instrument") stay near their answer prior here for
+# every variant, the full model included.
+
+# %%
+from sasr_lite.baselines import AnswerPrior
+from sasr_lite.data.taxonomy import TEMPLATES
+from sasr_lite.evaluate import template_table
+
+AV_TEMPLATES = [t.key for t in TEMPLATES if t.group == "Audio-Visual" and t.subtype in ("Location", "Temporal")]
+all_predictions = {**predictions, **slt_predictions}
+per_template = pd.DataFrame({name: pd.concat([template_table(data.records["test"], all_predictions[name, s])["accuracy"]
+                                              for s in SEEDS], axis=1).mean(axis=1)
+                             for name in ["full model", "no SA", "no TA", *SLT_VARIANTS]})
+per_template["answer prior"] = template_table(data.records["test"], AnswerPrior().fit(data.records["train"]).predict(
+    data.records["test"]))["accuracy"]
+per_template.reindex([k for k in AV_TEMPLATES if k in per_template.index]).round(1)
+
+# %% [markdown]
+# Two blocks that read over time overlap: an ablation measures what a block adds *given the others*,
+# so TA can look useless beside SLT and needed without it. A run's epochs are in the table: the
+# stopping rule judges plateaus from epoch 9 on, and a run that stops early on one pulls its variant
+# down, so read a large drop beside the epochs it trained.
+
+# %% [markdown]
 # ## The cue experiment: the same ablation with a shortcut on
 # Counting the *sounding* instruments needs each sound matched to a pictured instrument whenever some
 # pictured instruments never play (`silent_visible` on, as in this benchmark): the audio-guided
@@ -316,26 +377,36 @@ from sasr_lite.ablations import write_ablations
 from sasr_lite.results import record
 
 main_runs = results[~results["variant"].str.endswith(")")]
+slt_experiment = {"reference": WITHOUT_SLT_REFERENCE, "switches": {k: v[0] for k, v in WITHOUT_SLT_PREDICTIONS.items()},
+                  "deltas": slt_deltas, "converged": {f"{slt_keys[r.variant]}/seed{r.seed}": bool(r.converged)
+                                                      for r in slt_results.itertuples()}}
 converged = {f"{KEYS[r.variant]}/seed{r.seed}": bool(r.converged) for r in main_runs.itertuples()}
 if cue_experiment is not None:
     print("wrote", write_ablations(Path("results") / SIZES.scale / "ablations.json", scale=SIZES.scale,
                                    cues=CUES.to_dict(), deltas=deltas, converged=converged,
-                                   cue_experiment=cue_experiment, seeds=list(SEEDS),
+                                   cue_experiment=cue_experiment, slt_experiment=slt_experiment, seeds=list(SEEDS),
                                    answer_prior=round(prior, 2)))
 full = main_runs.loc[main_runs["variant"] == "full model", "overall"]
-cell = lambda v, c: "{:+.2f} [{:+.2f}, {:+.2f}]".format(*deltas[v][c])
+interval = "{:+.2f} [{:+.2f}, {:+.2f}]".format
+cell = lambda v, c: interval(*deltas[v][c])
 measured = {"seeds per variant": len(SEEDS), "runs converged": f"{sum(converged.values())} of {len(converged)}",
             "epochs per run (min-max)": f"{main_runs['epochs'].min()}-{main_runs['epochs'].max()}",
             "answer prior on test (%)": round(prior, 1),
             "full model, overall test accuracy (%)": f"{full.mean():.2f}" + (f" ± {full.std():.2f}" if len(full) > 1 else ""),
             "no SA: Audio-Visual/Location minus full [95% CI] (predicted drop)": cell("no_sa", "Audio-Visual/Location"),
-            "no TA: Audio-Visual/Temporal minus full [95% CI] (predicted drop)": cell("no_ta", "Audio-Visual/Temporal")}
+            "no TA: Audio-Visual/Temporal minus full [95% CI] (predicted drop)": cell("no_ta", "Audio-Visual/Temporal"),
+            "without SLT, no SA: Audio-Visual/Location minus no SLT [95% CI] (predicted drop)":
+                interval(*slt_deltas["no_sa"]["Audio-Visual/Location"]),
+            "without SLT, no TA: Audio-Visual/Temporal minus no SLT [95% CI] (predicted drop)":
+                interval(*slt_deltas["no_ta"]["Audio-Visual/Temporal"]),
+            "without SLT: runs converged, epochs per run (min-max)":
+                f"{sum(slt_experiment['converged'].values())} of {len(slt_experiment['converged'])}, "
+                f"{slt_results['epochs'].min()}-{slt_results['epochs'].max()}"}
 measured |= {f"{name}: overall minus full [95% CI]": cell(KEYS[name], "Overall/Avg") for name in VARIANTS
              if name != "full model"}
 if cue_experiment is not None:
     for setting, cells in cue_experiment["deltas"].items():
-        measured[f"no SA, {setting}: Audio-Visual/Counting minus full [95% CI]"] = "{:+.2f} [{:+.2f}, {:+.2f}]".format(
-            *cells["no_sa"]["Audio-Visual/Counting"])
+        measured[f"no SA, {setting}: Audio-Visual/Counting minus full [95% CI]"] = interval(*cells["no_sa"]["Audio-Visual/Counting"])
 print("wrote", record(SIZES.scale, "10_ablations", measured, note=(
     f"notebook 10's experiments on the {data.release} lesson-cue benchmark ({SIZES.scale} scale, "
     f"{len(data.records['test'])} test questions): SaSR-Net with the SaSR residual and spatial temperature 0.1, "

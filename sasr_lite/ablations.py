@@ -64,6 +64,21 @@ PREDICTIONS: dict[str, tuple[dict, tuple[str, ...], str]] = {
 }
 
 
+# SLT's self-attention (3.2) runs over the T segments and the tokens together, so every f^s_t is a
+# weighted mix of all segments: the same SA and TA ablations on the model without SLT, measured
+# against it (notebook 10's "SLT reads over time"). variant -> (switches, types that should drop, why).
+WITHOUT_SLT_REFERENCE = "no_slt"
+WITHOUT_SLT_PREDICTIONS: dict[str, tuple[dict, tuple[str, ...], str]] = {
+    "no_sa": (dict(use_slt=False, use_spatial=False), ("Audio-Visual/Location",),
+              "without SLT the audio query of SA at segment t is that segment's own sound, so w_t,p can peak on "
+              "the instrument playing at t and f_v,t^attn carries its place; switching SA off leaves the pooled "
+              "map, which holds no place"),
+    "no_ta": (dict(use_slt=False, use_temporal=False), ("Audio-Visual/Temporal",),
+              "without SLT no block mixes the segments before TA, so the question can pick the early or late "
+              "ones it asks about; switching TA off leaves the time average, which mixes them"),
+}
+
+
 def prediction_check(deltas: Mapping[str, Mapping[str, Sequence[float]]],
                      predictions: Mapping = PREDICTIONS) -> list[dict]:
     """One row per predicted drop: variant, type, delta, low, high and ``shown`` (the whole interval
@@ -95,10 +110,12 @@ def _check_deltas(deltas, where: str) -> list[str]:
 
 
 def write_ablations(path: str | Path, *, scale: str, cues: Mapping[str, bool], deltas: Mapping,
-                    converged: Mapping[str, bool], cue_experiment: Mapping, **extra) -> Path:
+                    converged: Mapping[str, bool], cue_experiment: Mapping, slt_experiment: Mapping | None = None,
+                    **extra) -> Path:
     """Check and write ``path`` (JSON, atomically): format, scale, cues (the benchmark's knobs),
     deltas (`ablation_deltas`, with every variant of REQUIRED_VARIANTS), converged ({run: bool}),
-    cue_experiment (its own cues and deltas), and any ``extra`` keys. ValueError names the file and
+    cue_experiment (its own cues and deltas), slt_experiment (optional: its reference variant and
+    deltas of no_sa and no_ta against it), and any ``extra`` keys. ValueError names the file and
     every problem; nothing is written then."""
     path = Path(path)
     problems = _check_deltas(dict(deltas), "deltas")
@@ -114,9 +131,19 @@ def write_ablations(path: str | Path, *, scale: str, cues: Mapping[str, bool], d
     else:
         for setting, cells in cue_experiment["deltas"].items():
             problems += _check_deltas(cells, f"cue_experiment.deltas[{setting!r}]")
+    if slt_experiment is not None:
+        if not isinstance(slt_experiment, Mapping) or not {"reference", "deltas"} <= set(slt_experiment):
+            problems.append("slt_experiment must be a dict with its reference and deltas")
+        else:
+            problems += _check_deltas(slt_experiment["deltas"], "slt_experiment.deltas")
+            lacking = [v for v in WITHOUT_SLT_PREDICTIONS if v not in slt_experiment["deltas"]]
+            if lacking:
+                problems.append(f"slt_experiment.deltas lacks the variants {lacking}")
     if problems:
         raise ValueError(f"{path}: not written: " + "; ".join(problems))
     document = {"format": ABLATIONS_FORMAT, "scale": scale, "cues": dict(cues), "deltas": dict(deltas),
                 "converged": dict(converged), "cue_experiment": dict(cue_experiment), **extra}
+    if slt_experiment is not None:
+        document["slt_experiment"] = dict(slt_experiment)
     path.parent.mkdir(parents=True, exist_ok=True)
     return write_json_atomic(path, document)

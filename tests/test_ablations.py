@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from sasr_lite.ablations import ablation_deltas, write_ablations
+from sasr_lite.ablations import WITHOUT_SLT_PREDICTIONS, ablation_deltas, prediction_check, write_ablations
 from sasr_lite.checkpoint import load_checkpoint
 from sasr_lite.config import SaSRConfig, TrainConfig
 from sasr_lite.evaluate import paired_bootstrap_runs
@@ -110,6 +110,24 @@ def test_write_ablations_refuses_a_malformed_document_and_writes_nothing(tmp_pat
     bad["deltas"]["no_ta"] = {"Location": [1.0, 2.0, 3.0]}
     with pytest.raises(ValueError, match="key 'Location' is not spelled \"Group/Type\""):
         write_ablations(path, **bad)
+
+
+def test_the_slt_experiment_is_checked_written_and_judged_against_its_own_reference(tmp_path):
+    drop, flat = [-3.0, -5.0, -1.0], [0.5, -1.0, 2.0]
+    slt = {"reference": "no_slt", "deltas": {"no_sa": {"Audio-Visual/Location": drop},
+                                             "no_ta": {"Audio-Visual/Temporal": flat}}}
+    path = write_ablations(tmp_path / "ablations.json", **document(slt_experiment=slt))
+    assert json.loads(path.read_text())["slt_experiment"] == slt
+    verdict = {(row["variant"], row["type"]): row["shown"] for row in prediction_check(slt["deltas"], WITHOUT_SLT_PREDICTIONS)}
+    assert verdict == {("no_sa", "Audio-Visual/Location"): True, ("no_ta", "Audio-Visual/Temporal"): False}
+    # every variant of the experiment switches SLT off, and one block more
+    assert all(switches["use_slt"] is False and len(switches) == 2 for switches, _, _ in WITHOUT_SLT_PREDICTIONS.values())
+    path.write_text("previous\n")
+    with pytest.raises(ValueError, match="slt_experiment.deltas lacks the variants \\['no_ta'\\]"):
+        write_ablations(path, **document(slt_experiment={"reference": "no_slt", "deltas": {"no_sa": {"Overall/Avg": drop}}}))
+    with pytest.raises(ValueError, match="slt_experiment must be a dict with its reference and deltas"):
+        write_ablations(path, **document(slt_experiment={"deltas": slt["deltas"]}))
+    assert path.read_text() == "previous\n"
 
 
 def test_a_benchmark_with_other_cues_gets_its_own_folder_name():
