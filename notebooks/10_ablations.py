@@ -286,10 +286,11 @@ found.round(2) if len(found) else "no type drops with its whole interval below 0
 # job (3.5), and with SLT on it is partly done before TA runs: TA then picks among segments that
 # already hold each other, and the plain time average loses little. Without SLT, $f^s_t = f^r_t$ is
 # segment $t$ alone: TA is the only block that reads over time, and SA's audio query at $t$ is
-# segment $t$'s own sound. Prediction, written before these runs: measured against the model
-# without SLT, switching TA off drops Audio-Visual/Temporal, and switching SA off drops
-# Audio-Visual/Location (`sasr_lite.ablations.WITHOUT_SLT_PREDICTIONS`). Same seeds and stopping
-# rule as above; the "no SLT" runs are the ones above.
+# segment $t$'s own sound. Prediction: measured against the model without SLT, switching TA off
+# drops Audio-Visual/Temporal, and switching SA off drops Audio-Visual/Location
+# (`sasr_lite.ablations.WITHOUT_SLT_PREDICTIONS`). The TA half came from a one-seed pilot (seed 0
+# without SLT and TA); the three seeds below test it. Same seeds and stopping rule as above; the
+# "no SLT" runs are the ones above.
 
 # %%
 from sasr_lite.ablations import WITHOUT_SLT_PREDICTIONS, WITHOUT_SLT_REFERENCE
