@@ -96,7 +96,9 @@ def _lesson() -> Preset:
         # accuracy gains less than 0.5 points over three epochs, judged from the lesson model's 9 epochs
         # on (before that these runs sit on plateaus of 2-3 epochs and then climb again), at most 30.
         # Three, not two: validation on ~1,200 questions moves by 1-3 points from epoch to epoch, and a
-        # two-epoch window stopped a run at 57% (epoch 12) that went on to 62% by epoch 15
+        # two-epoch window stopped a run at 57% (epoch 12) that went on to 62% by epoch 15. Runs without
+        # SLT and TA still stop on such plateaus (after 9 and 11 epochs, notebook 10); judging from
+        # epoch 15 would mean retraining every run
         experiment=demo.replace(epochs=30, converge_gain=0.5, converge_window=3, converge_min_epochs=9, progress=False,
                                 verbose=False),
         # temperature 0.1: the cosine scores of 196 cells lie in [-1, 1], and at temperature 1 the
