@@ -98,7 +98,7 @@ def _random_batch(config: SaSRConfig, batch_size: int, questions_per_video: int,
     """Random inputs of MUSIC-AVQA shapes: ``batch_size`` questions about batch_size / questions_per_video videos."""
     B = batch_size
     V = max(1, B // questions_per_video)
-    return {
+    batch = {
         "audio": torch.rand(V, T, AUDIO_DIM, device=device),
         "visual": torch.rand(V, T, VISUAL_DIM, device=device),
         "visual_maps": torch.rand(V, T, P, VISUAL_DIM, device=device).to(maps),
@@ -110,6 +110,10 @@ def _random_batch(config: SaSRConfig, batch_size: int, questions_per_video: int,
         "sources": (torch.rand(V, config.num_tokens, device=device) < 0.2).float(),
         "video_of": torch.arange(B, device=device) % V,
     }
+    if device.type == "cpu" and maps == torch.float32:  # as BatchLoader hands them over (data/map_norms.py)
+        batch["visual_map_norms"] = torch.linalg.vector_norm(batch["visual_maps"], dim=-1)
+        batch["visual_map_norms_neg"] = torch.linalg.vector_norm(batch["visual_maps_neg"], dim=-1)
+    return batch
 
 
 def _steps(config: SaSRConfig, batch_size: int, device: torch.device, questions_per_video: int, precision: str):

@@ -8,7 +8,7 @@ import torch
 
 from sasr_lite.data.loader_speed import benchmark_data_path, random_records, write_random_store
 from sasr_lite.data.vocab import question_lengths
-from sasr_lite.data.dataset import ITEM_KEYS, QUESTION_KEYS, VIDEO_KEYS, AVQADataset, BatchLoader
+from sasr_lite.data.dataset import ITEM_KEYS, MAP_NORM_KEYS, QUESTION_KEYS, VIDEO_KEYS, AVQADataset, BatchLoader
 from sasr_lite.data.sources import multi_hot, weak_source_labels
 from sasr_lite.data.vocab import build_vocabularies
 
@@ -91,7 +91,8 @@ def test_batches_equal_the_items_they_gather(store, records):
     assert ds.epoch == 2 and len(loader) == 4  # 18 items -> 5, 5, 5, 3
     seen = []
     for batch in loader:
-        assert set(batch) == set(VIDEO_KEYS + QUESTION_KEYS) and batch["visual_maps_neg"].dtype == torch.float32
+        assert set(batch) == set(VIDEO_KEYS + QUESTION_KEYS + MAP_NORM_KEYS)
+        assert batch["visual_maps_neg"].dtype == torch.float32
         videos = batch["video_index"].numpy()
         assert (np.diff(videos) > 0).all()  # each video once, in store order
         assert len(batch["audio"]) == len(videos) and len(batch["question"]) == len(batch["video_of"])

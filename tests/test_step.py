@@ -63,8 +63,11 @@ def test_model_inputs_are_the_forward_arguments_a_batch_supplies(tiny):
     from sasr_lite.data.batch import model_inputs
 
     _, model, batch = _setup(tiny)
-    assert set(model_inputs(batch)) == {"audio", "visual", "visual_maps", "question", "video_of", "question_len"}
-    assert set(model_inputs(batch, negatives=True)) - set(model_inputs(batch)) == {"visual_maps_neg", "visual_neg"}
+    kept = {"visual_map_norms", "visual_map_norms_neg"} & set(batch)  # on the CPU in float32 (tests/test_map_norms.py)
+    assert set(model_inputs(batch)) == {"audio", "visual", "visual_maps", "question", "video_of",
+                                        "question_len"} | (kept - {"visual_map_norms_neg"})
+    assert set(model_inputs(batch, negatives=True)) - set(model_inputs(batch)) == {"visual_maps_neg", "visual_neg"} | (
+        kept - {"visual_map_norms"})
     torch.manual_seed(0)
     by_keywords = model.eval()(**model_inputs(batch)).answer_logits
     positional = model(batch["audio"], batch["visual"], batch["visual_maps"], batch["question"], None,

@@ -12,8 +12,9 @@ from typing import TypedDict
 import torch
 
 # the forward arguments of SaSRNet and OfficialSaSRNet that a batch supplies
-MODEL_INPUTS = ("audio", "visual", "visual_maps", "question", "video_of", "question_len", "choices", "choice_len")
-NEGATIVE_INPUTS = ("visual_maps_neg", "visual_neg")  # another video's features, for L_match
+MODEL_INPUTS = ("audio", "visual", "visual_maps", "visual_map_norms", "question", "video_of", "question_len", "choices",
+                "choice_len")
+NEGATIVE_INPUTS = ("visual_maps_neg", "visual_neg", "visual_map_norms_neg")  # another video's features, for L_match
 
 
 class Batch(TypedDict, total=False):
@@ -25,6 +26,8 @@ class Batch(TypedDict, total=False):
     visual_maps: torch.Tensor  # [V, T, P, 512] ResNet-18 maps
     visual_maps_neg: torch.Tensor  # [V, T, P, 512] another video's maps (the negatives of L_match)
     visual_neg: torch.Tensor  # [V, T, 512] ... and its pooled vectors
+    visual_map_norms: torch.Tensor  # [V, T, P] |X_t,p|, kept by the loader (CPU, float32 maps only)
+    visual_map_norms_neg: torch.Tensor  # [V, T, P] ... of the negative maps
     sources: torch.Tensor  # [V, C] multi-hot source labels (L_source)
     video_index: torch.Tensor  # [V] rows of the feature store
     # per question

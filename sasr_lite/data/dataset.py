@@ -26,6 +26,7 @@ from torch.utils.data import Dataset
 
 from sasr_lite.data.annotations import QARecord
 from sasr_lite.data.datasets import benchmark_of
+from sasr_lite.data.map_norms import MapNorms
 from sasr_lite.data.store import MODALITIES, FeatureStore
 from sasr_lite.data.vocab import UNKNOWN_INDEX, Vocabulary, question_lengths
 from sasr_lite.device import pick_device
@@ -37,6 +38,7 @@ ITEM_KEYS = (
 )
 # keys of a BatchLoader batch: one row per video, then one row per question
 VIDEO_KEYS = ("audio", "visual", "visual_maps", "visual_maps_neg", "visual_neg", "sources", "video_index")
+MAP_NORM_KEYS = ("visual_map_norms", "visual_map_norms_neg")  # added where the loader keeps them (CPU, float32)
 QUESTION_KEYS = ("question", "answer", "subtype", "template", "question_id", "video_of", "question_len")
 CHOICE_KEYS = ("choices", "choice_len")  # added for multiple-choice benchmarks (AVQA-Yang)
 
@@ -218,6 +220,11 @@ class BatchLoader:
     19 GB, which fits one large GPU) and gathers there, so on CUDA data costs almost nothing.
     On CPU it loads the store into RAM, which only suits small stores.
 
+    On the CPU in float32 a batch also carries ``visual_map_norms`` and ``visual_map_norms_neg``
+    [V, T, P]: the norms |X_t,p| that the cosine rule of spatial attention divides by, computed
+    the first time a video is read and then kept (`MapNorms`), so a step does not re-read the maps
+    for them.
+
     Call `set_epoch(e)` at the start of each epoch: it reshuffles and redraws negatives.
     """
 
@@ -256,6 +263,9 @@ class BatchLoader:
                                   f"{free / 1e9:.1f} GB free; use resident=False (read from the memmap)")
         if resident:
             self._resident = {name: _copy_to_device(getattr(store, name), self.device) for name in MODALITIES}
+        # a GPU computes the norms faster than it would gather kept ones; bf16 maps are normed in-model
+        keep_norms = self._resident is None and self.device.type == "cpu" and maps_dtype == torch.float32
+        self._map_norms = MapNorms(len(store), store.T, store.P) if keep_norms else None
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = int(epoch)
@@ -294,7 +304,7 @@ class BatchLoader:
             yield self.gather(items)
 
     def gather(self, items: np.ndarray) -> dict[str, torch.Tensor]:
-        """The batch of questions ``items`` on the device (keys: VIDEO_KEYS, then QUESTION_KEYS)."""
+        """The batch of questions ``items`` on the device (keys: VIDEO_KEYS, QUESTION_KEYS and, where kept, MAP_NORM_KEYS)."""
         ds, device = self.dataset, self.device
         items = np.asarray(items, dtype=np.int64)
         videos, video_of = np.unique(ds.video_index[items], return_inverse=True)  # [V] ascending, [B]
@@ -303,6 +313,9 @@ class BatchLoader:
             feats = self._gather_resident(videos, neg)
         else:
             feats = self._gather_memmap(videos, neg)
+        if self._map_norms is not None:
+            feats["visual_map_norms"] = self._map_norms.of(videos, feats["visual_maps"])  # [V, T, P]
+            feats["visual_map_norms_neg"] = self._map_norms.of(neg, feats["visual_maps_neg"])  # [V, T, P]
 
         def long(a: np.ndarray) -> torch.Tensor:
             return torch.from_numpy(np.ascontiguousarray(a, dtype=np.int64)).to(device)

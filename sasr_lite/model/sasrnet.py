@@ -102,18 +102,22 @@ class SaSRNet(nn.Module):
         question_len: torch.Tensor | None = None,
         choices: torch.Tensor | None = None,
         choice_len: torch.Tensor | None = None,
+        visual_map_norms: torch.Tensor | None = None,
+        visual_map_norms_neg: torch.Tensor | None = None,
     ) -> SaSROutput:
         """audio [V, T, 128], visual [V, T, 512], visual_maps [V, T, P, 512], question [B, L] long,
         visual_maps_neg [V, T, P, 512] or None, video_of [B] long or None, visual_neg [V, T, 512]
         or None, question_len [B] or None, choices [B, K, L_c] long and choice_len [B, K] (a
-        multiple-choice head only) -> SaSROutput (shapes listed on its fields).
+        multiple-choice head only), visual_map_norms and visual_map_norms_neg [V, T, P] or None
+        -> SaSROutput (shapes listed on its fields).
 
         ``video_of[b]`` is the row of the video tensors that question b is about; None means
         row b (V = B). Several questions about one video then share one pass of the video path.
         ``visual_neg`` are the negative videos' pooled vectors, pooled as ``visual`` was (the
         store's; `BatchLoader` gives them); None pools ``visual_maps_neg`` here, for hand-made
         inputs. ``question_len`` (words before the padding, on the host) spares a GPU step a copy
-        back; None counts them here.
+        back; None counts them here. ``visual_map_norms(_neg)``: the maps' norms |X_t,p| as
+        `BatchLoader` keeps them (the same numbers spatial attention would compute); None computes them.
         """
         check_model_inputs(self.config, audio, visual, visual_maps, question, visual_maps_neg, video_of, visual_neg)
         # (3.1) q, f_a^r, f_v^r
@@ -127,13 +131,14 @@ class SaSRNet(nn.Module):
         f_a_g, tokens_a, sasr_a = self._semantics(self.sasr.audio, f_a_s, tokens_a)
         f_v_g, tokens_v, sasr_v = self._semantics(self.sasr.visual, f_v_s, tokens_v)
         # (3.4) f_v^sa from the maps attended by the source-aware audio; match logits
-        f_v_sa, spatial_attn = self.spatial(f_a_g, f_v_g, visual_maps)
+        f_v_sa, spatial_attn = self.spatial(f_a_g, f_v_g, visual_maps, visual_map_norms)
         match_logits = self.match_head(f_a_g, f_v_sa)
         match_logits_neg = spatial_attn_neg = None
         if visual_maps_neg is not None:
             if visual_neg is None:
                 visual_neg = visual_maps_neg.mean(dim=2)
-            match_logits_neg, spatial_attn_neg = self._negative_match(f_a_g, visual_neg, visual_maps_neg)
+            match_logits_neg, spatial_attn_neg = self._negative_match(f_a_g, visual_neg, visual_maps_neg,
+                                                                      visual_map_norms_neg)
         # from here on the question matters: one row per question
         if video_of is not None:
             # index_select, not f[video_of]: its backward (index_add_) sums the rows of a video in a
@@ -182,7 +187,8 @@ class SaSRNet(nn.Module):
             return f_g, tokens, (token_attn, segment_attn)
         return f_s, tokens, (None, None)
 
-    def _negative_match(self, f_a_g: torch.Tensor, visual_neg: torch.Tensor, visual_maps_neg: torch.Tensor):
+    def _negative_match(self, f_a_g: torch.Tensor, visual_neg: torch.Tensor, visual_maps_neg: torch.Tensor,
+                        map_norm: torch.Tensor | None = None):
         """Match logits of this audio with another video's maps X' (target: not matched).
 
         The negative video goes through the whole visual path as the positive one does: its
@@ -192,5 +198,5 @@ class SaSRNet(nn.Module):
         f_v_r = self.visual_proj(visual_neg)
         f_v_s, tokens_v, _ = self._source_tokens(f_v_r)
         f_v_g, _, _ = self._semantics(self.sasr.visual, f_v_s, tokens_v)
-        f_v_sa, spatial_attn = self.spatial(f_a_g, f_v_g, visual_maps_neg)
+        f_v_sa, spatial_attn = self.spatial(f_a_g, f_v_g, visual_maps_neg, map_norm)
         return self.match_head(f_a_g, f_v_sa), spatial_attn

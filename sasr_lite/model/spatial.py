@@ -34,16 +34,21 @@ class SpatialAttention(nn.Module):
         self.fc = nn.Linear(d_model + visual_dim, d_model)
 
     def forward(
-        self, f_a_g: torch.Tensor, f_v_g: torch.Tensor, visual_maps: torch.Tensor
+        self, f_a_g: torch.Tensor, f_v_g: torch.Tensor, visual_maps: torch.Tensor, map_norm: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """f_a_g [B, T, D], f_v_g [B, T, D], visual_maps X [B, T, P, 512]
-        -> f_v_sa [B, T, D], spatial_attn [B, T, P] (sums to 1 over P)."""
+        """f_a_g [B, T, D], f_v_g [B, T, D], visual_maps X [B, T, P, 512], map_norm |X_t,p| [B, T, P]
+        or None -> f_v_sa [B, T, D], spatial_attn [B, T, P] (sums to 1 over P).
+
+        ``map_norm`` (used by ``norm="l2"`` only) is the maps' norms as `BatchLoader` keeps them; None
+        computes them here."""
         D = self.fc.out_features
         sizes: dict[str, int] = {}
         check_shape("f_a_g", f_a_g, ("B", "T", D), sizes)
         check_shape("f_v_g", f_v_g, ("B", "T", D), sizes)
         check_shape("visual_maps", visual_maps, ("B", "T", "P", self.visual_dim), sizes)
         check_float("visual_maps", visual_maps)
+        if map_norm is not None:
+            check_shape("map_norm", map_norm, ("B", "T", "P"), sizes)
         B, T, P, V = visual_maps.shape
         X = visual_maps.reshape(B * T, P, V)  # a view (no copy) of contiguous maps
         if self.enabled:
@@ -54,7 +59,9 @@ class SpatialAttention(nn.Module):
             if self.norm == "l2":
                 # dividing the scores by the norms equals normalising both sides, without
                 # writing a normalised copy of the maps
-                map_norm = torch.linalg.vector_norm(X, dim=-1).clamp_min(EPS)  # [B*T, P]
+                if map_norm is None:
+                    map_norm = torch.linalg.vector_norm(X, dim=-1)
+                map_norm = map_norm.reshape(B * T, P).clamp_min(EPS)  # [B*T, P]
                 query_norm = torch.linalg.vector_norm(query, dim=-1).clamp_min(EPS)  # [B*T, 1]
                 scores = scores / (map_norm * query_norm)
             # (3.4) w_t = softmax_P(score / temperature)

@@ -45,21 +45,25 @@ class AudioGuidedGrounding(nn.Module):
         self.fc = nn.Linear(2 * d_model, d_model)
 
     def forward(
-        self, f_a_g: torch.Tensor, f_v_g: torch.Tensor, visual_maps: torch.Tensor
+        self, f_a_g: torch.Tensor, f_v_g: torch.Tensor, visual_maps: torch.Tensor, map_norm: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """f_a_g [B, T, D], f_v_g [B, T, D], visual_maps X [B, T, P, D]
-        -> f_v_sa [B, T, D], spatial_attn [B, T, P] (sums to 1 over P)."""
+        """f_a_g [B, T, D], f_v_g [B, T, D], visual_maps X [B, T, P, D], map_norm |X_t,p| [B, T, P] or
+        None (computed here) -> f_v_sa [B, T, D], spatial_attn [B, T, P] (sums to 1 over P)."""
         D = self.fc.out_features
         sizes: dict[str, int] = {}
         check_shape("f_a_g", f_a_g, ("B", "T", D), sizes)
         check_shape("f_v_g", f_v_g, ("B", "T", D), sizes)
         check_shape("visual_maps", visual_maps, ("B", "T", "P", D), sizes)
         check_float("visual_maps", visual_maps)
+        if map_norm is not None:
+            check_shape("map_norm", map_norm, ("B", "T", "P"), sizes)
         B, T, P, _ = visual_maps.shape
         X = visual_maps.reshape(B * T, P, D)  # a view: the maps are never copied
         # the official code normalises X itself; dividing by the norms [B*T, P] instead gives the same
         # numbers without writing (and reading back) a normalised copy of the maps
-        map_norm = torch.linalg.vector_norm(X, dim=-1).clamp_min(EPS)  # [B*T, P]
+        if map_norm is None:
+            map_norm = torch.linalg.vector_norm(X, dim=-1)
+        map_norm = map_norm.reshape(B * T, P).clamp_min(EPS)  # [B*T, P]
         query = nn.functional.normalize(f_a_g.reshape(B * T, D, 1), dim=1)
         # (3.4) w_t = softmax_P(cos(X_t,p, f_a,t^g))
         spatial_attn = torch.softmax((X @ query).squeeze(-1) / map_norm, dim=-1)  # [B*T, P]

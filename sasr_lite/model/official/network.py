@@ -106,6 +106,8 @@ class OfficialSaSRNet(nn.Module):
         question_len: torch.Tensor | None = None,
         choices: torch.Tensor | None = None,
         choice_len: torch.Tensor | None = None,
+        visual_map_norms: torch.Tensor | None = None,
+        visual_map_norms_neg: torch.Tensor | None = None,
     ) -> SaSROutput:
         """audio [V, 10, 128], visual [V, 10, 512], visual_maps [V, 10, P, 512], question [B, L]
         long, visual_maps_neg [V, 10, P, 512] or None, video_of [B] long or None, visual_neg
@@ -121,6 +123,8 @@ class OfficialSaSRNet(nn.Module):
         rows. ``question_len`` is ignored: the official LSTM reads through the ``<pad>`` tokens.
         ``choices`` [B, K, L_c] and ``choice_len`` [B, K]: the candidates of a multiple-choice
         head (``answer_head='multiple_choice'``, the kit's addition for AVQA-Yang).
+        ``visual_map_norms(_neg)`` [V, 10, P]: the maps' norms as `BatchLoader` keeps them; None
+        computes them in the grounding.
 
         Filled: answer_logits [B, A]; match_logits and match_logits_neg [V, 10, 2] (official
         out_match_posi / _nega: [B*10, 2], per question; here per video, the same rows when
@@ -139,12 +143,12 @@ class OfficialSaSRNet(nn.Module):
         # (3.1) q
         q = self.question_encoder(question)  # [B, D]
         # (3.1-3.4) the official out_match_infer, on the positive and on the negative maps
-        video = self._video_path(audio, visual, visual_maps)
+        video = self._video_path(audio, visual, visual_maps, visual_map_norms)
         neg = None
         if visual_maps_neg is not None:
             if visual_neg is None:
                 visual_neg = visual_maps_neg.mean(dim=2)
-            neg = self._video_path(audio, visual_neg, visual_maps_neg)
+            neg = self._video_path(audio, visual_neg, visual_maps_neg, visual_map_norms_neg)
         # from here on the question matters: one row per question
         f_a_g, f_v_sa = video["f_a_g"], video["f_v_sa"]
         if video_of is not None:
@@ -181,15 +185,16 @@ class OfficialSaSRNet(nn.Module):
             video_of=video_of,
         )
 
-    def _video_path(self, audio: torch.Tensor, visual: torch.Tensor, visual_maps: torch.Tensor) -> dict:
-        """Official ``out_match_infer``: audio [V, T, 128], visual [V, T, 512], maps [V, T, P, 512]
-        -> `SourceAwareModule`'s dict plus f_v_sa [V, T, D], spatial_attn [V, T, P] and
-        match_logits [V, T, 2]."""
+    def _video_path(self, audio: torch.Tensor, visual: torch.Tensor, visual_maps: torch.Tensor,
+                    map_norm: torch.Tensor | None = None) -> dict:
+        """Official ``out_match_infer``: audio [V, T, 128], visual [V, T, 512], maps [V, T, P, 512],
+        map_norm [V, T, P] or None -> `SourceAwareModule`'s dict plus f_v_sa [V, T, D], spatial_attn
+        [V, T, P] and match_logits [V, T, 2]."""
         # (3.1) f_a^r
         f_a_r = self.audio_proj(audio)
         # (3.2-3.3) f_a^g, f_v^g, G^a', G^v'
         out = self.sasr(f_a_r, visual)
         # (3.4) f_v^sa and the match logits
-        out["f_v_sa"], out["spatial_attn"] = self.grounding(out["f_a_g"], out["f_v_g"], visual_maps)
+        out["f_v_sa"], out["spatial_attn"] = self.grounding(out["f_a_g"], out["f_v_g"], visual_maps, map_norm)
         out["match_logits"] = self.match_head(out["f_a_g"], out["f_v_sa"])
         return out
