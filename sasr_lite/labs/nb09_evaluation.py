@@ -67,10 +67,10 @@ def _interval_cases(seed: int = 901) -> list[Case]:
 
 
 def _group_average() -> float:
-    """Table 1's Audio Avg for 1,000 Counting questions at 80% and 600 Comparative ones at 55%."""
+    """Table 1's Audio Avg for 1,000 Counting questions at 80% and 400 Comparative ones at 55%."""
     counting = next(t for t in TEMPLATES if (t.group, t.subtype) == ("Audio", "Counting"))
     comparative = next(t for t in TEMPLATES if (t.group, t.subtype) == ("Audio", "Comparative"))
-    right = [i < 800 for i in range(1000)] + [i < 330 for i in range(600)]
+    right = [i < 800 for i in range(1000)] + [i < 220 for i in range(400)]
     recs, predictions = graded_questions(right, [counting] * 1000 + [comparative] * 600)
     return float(evaluate.accuracy_table(recs, predictions)[("Audio", evaluate.AVG)].iloc[0])
 
@@ -97,17 +97,17 @@ EXERCISES = [
         solution=INTERVAL_SOLUTION,
     ),
     Exercise(
-        "09.group_average", "Predict Table 1's Audio Avg: 1,000 Counting questions at 80%, 600 Comparative at 55%.", 5,
+        "09.group_average", "Predict Table 1's Audio Avg: 1,000 Counting questions at 80%, 400 Comparative at 55%.", 5,
         Predict(_group_average,
-                why="A group's Avg pools its questions, as AVST's test code computes it: (800 + 330) / 1,600 = "
-                    "70.62%, not the mean of the two subtype accuracies (67.5%); the larger subtype weighs more.",
+                why="A group's Avg pools its questions, as AVST's test code computes it: (800 + 220) / 1,400 = "
+                    "72.86%, not the mean of the two subtype accuracies (67.5%); the larger subtype weighs more.",
                 clue="Table 1's group Avg is over all of the group's questions: count the right answers in both "
                      "subtypes and divide by all questions.",
                 wrong=lambda: {"67.5 is the mean of the two subtype accuracies; Table 1's Avg pools the questions, so "
                                "the 1,000 Counting ones weigh more.": 67.5,
                                "answer in percent, not as a fraction.": _group_average() / 100},
                 abs_tol=0.05, rel_tol=0.0),
-        solution="return 100 * (800 + 330) / 1600  # Table 1's Avg pools the questions",
+        solution="return 100 * (800 + 220) / 1400  # Table 1's Avg pools the questions",
     ),
     Exercise(
         "09.question_only", "Experiment: change one setting of the question-only baseline and explain the change.", 30,
