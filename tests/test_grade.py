@@ -356,3 +356,13 @@ def test_an_experiment_is_graded_on_the_runs_its_notebook_trained(tmp_path):
     assert made_up["verdict"] == "FAIL", made_up["reason"]
     assert "after=97.50 is not the measured accuracy" in made_up["reason"]
     assert "runs/no_match/test_result.json recorded" in made_up["reason"]
+
+
+def test_graded_questions_mark_each_question_right_or_wrong_and_refuse_a_length_mismatch():
+    from sasr_lite.data.taxonomy import TEMPLATES
+
+    records, predictions = graded_questions([True, False, True], [TEMPLATES[1]] * 3)
+    assert [r.template for r in records] == [TEMPLATES[1]] * 3
+    assert [predictions[r.question_id] == r.answer for r in records] == [True, False, True]
+    with pytest.raises(ValueError, match="3 answers marked right or wrong but 2 templates"):
+        graded_questions([True, False, True], [TEMPLATES[1]] * 2)

@@ -304,7 +304,8 @@ class BatchLoader:
             yield self.gather(items)
 
     def gather(self, items: np.ndarray) -> dict[str, torch.Tensor]:
-        """The batch of questions ``items`` on the device (keys: VIDEO_KEYS, QUESTION_KEYS and, where kept, MAP_NORM_KEYS)."""
+        """The batch of questions ``items`` on the device (keys: VIDEO_KEYS, QUESTION_KEYS and, where
+        kept, MAP_NORM_KEYS)."""
         ds, device = self.dataset, self.device
         items = np.asarray(items, dtype=np.int64)
         videos, video_of = np.unique(ds.video_index[items], return_inverse=True)  # [V] ascending, [B]

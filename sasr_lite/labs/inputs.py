@@ -50,6 +50,8 @@ def graded_questions(correct: Sequence[bool], templates: Sequence[Template] | No
     """Records answered "yes" (of ``templates``, default the first template throughout) and
     predictions {question_id: answer} that are right exactly where ``correct`` says."""
     templates = templates if templates is not None else [TEMPLATES[0]] * len(correct)
+    if len(templates) != len(correct):
+        raise ValueError(f"graded_questions: {len(correct)} answers marked right or wrong but {len(templates)} templates")
     recs = records(templates, ["yes"] * len(correct))
     return recs, {r.question_id: "yes" if right else "no" for r, right in zip(recs, correct)}
 

@@ -71,7 +71,7 @@ def _group_average() -> float:
     counting = next(t for t in TEMPLATES if (t.group, t.subtype) == ("Audio", "Counting"))
     comparative = next(t for t in TEMPLATES if (t.group, t.subtype) == ("Audio", "Comparative"))
     right = [i < 800 for i in range(1000)] + [i < 220 for i in range(400)]
-    recs, predictions = graded_questions(right, [counting] * 1000 + [comparative] * 600)
+    recs, predictions = graded_questions(right, [counting] * 1000 + [comparative] * 400)
     return float(evaluate.accuracy_table(recs, predictions)[("Audio", evaluate.AVG)].iloc[0])
 
 
