@@ -263,7 +263,8 @@ class BatchLoader:
                                   f"{free / 1e9:.1f} GB free; use resident=False (read from the memmap)")
         if resident:
             self._resident = {name: _copy_to_device(getattr(store, name), self.device) for name in MODALITIES}
-        # a GPU computes the norms faster than it would gather kept ones; bf16 maps are normed in-model
+        # only where measured (memory-mapped store, CPU, float32): the GPU and resident paths stay as
+        # they were (kept norms not timed there), and bf16 maps are normed in the model
         keep_norms = self._resident is None and self.device.type == "cpu" and maps_dtype == torch.float32
         self._map_norms = MapNorms(len(store), store.T, store.P) if keep_norms else None
 
