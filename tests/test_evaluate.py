@@ -20,6 +20,7 @@ from sasr_lite.evaluate import (
     ModelPredictions,
     accuracy_table,
     bootstrap_table,
+    fit_table,
     grade_attention,
     predict,
     prior_accuracy,
@@ -79,6 +80,29 @@ def test_table_has_the_papers_layout_and_hand_counted_numbers():
     assert templates.loc["a_count_is_there", "questions"] == 2
     assert templates.loc["a_count_is_there", "accuracy"] == pytest.approx(50.0)
     assert templates["questions"].sum() == len(HAND_RECORDS)
+
+
+def test_fit_table_sets_training_accuracy_beside_test_accuracy_per_template():
+    # "training" split: HAND_RECORDS; "test" split: three new questions of two of its templates
+    test_records = [
+        _record(21, "Audio", "Counting", "Is there a <Object> sound?", ["flute"], "no"),
+        _record(22, "Audio", "Counting", "Is there a <Object> sound?", ["cello"], "yes"),
+        _record(23, "Audio-Visual", "Temporal", "Where is the <FL> sounding instrument?", ["last"], "right"),
+    ]
+    # run 1 answers every training question right, run 2 as HAND_PREDICTIONS; on test: run 1 gets 21 and 23
+    # right, run 2 none of them
+    fitted = {r.question_id: r.answer for r in HAND_RECORDS}
+    runs_test = [{21: "no", 22: "no", 23: "right"}, {21: "yes", 22: "no", 23: "left"}]
+    table = fit_table(HAND_RECORDS, [fitted, HAND_PREDICTIONS], test_records, runs_test)
+    assert list(table.index) == ["a_count_is_there", "av_temp_where_fl"]  # the test split's templates
+    assert list(table.columns) == ["group", "type", "train", "test", "gap"]
+    counting, where = table.loc["a_count_is_there"], table.loc["av_temp_where_fl"]
+    assert counting["train"] == pytest.approx((100 + 50) / 2) and counting["test"] == pytest.approx((50 + 0) / 2)
+    assert where["train"] == 100.0 and where["test"] == pytest.approx(50.0)  # (100 + 0) / 2
+    assert where["gap"] == pytest.approx(50.0) and counting["gap"] == pytest.approx(50.0)
+    assert (where["group"], where["type"]) == ("Audio-Visual", "Temporal")
+    with pytest.raises(ValueError, match="2 training and 1 test prediction sets"):
+        fit_table(HAND_RECORDS, [fitted, HAND_PREDICTIONS], test_records, runs_test[:1])
 
 
 def test_predictions_are_joined_by_question_id_not_position():

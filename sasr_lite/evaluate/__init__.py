@@ -21,13 +21,13 @@ from sasr_lite.evaluate.statistics import (
     prior_warning,
 )
 from sasr_lite.evaluate.tables import (
-    TABLE_COLUMNS, accuracy_table, columns_of, correctness, format_table, markdown_table, published_table,
-    question_counts, table_columns, template_table,
+    TABLE_COLUMNS, accuracy_table, columns_of, correctness, fit_table, format_table, markdown_table,
+    published_table, question_counts, table_columns, template_table,
 )
 
 __all__ = [
     "AVG", "OVERALL", "TABLE_COLUMNS", "EvalReport", "ModelPredictions", "accuracy_table", "attention_table",
-    "bootstrap_indices", "bootstrap_table", "columns_of", "correctness", "evaluate_split", "format_table",
+    "bootstrap_indices", "bootstrap_table", "columns_of", "correctness", "evaluate_split", "fit_table", "format_table",
     "grade_attention", "head_tail_table", "load_model", "markdown_table", "paired_bootstrap", "paired_bootstrap_runs",
     "predict", "prior_accuracy", "prior_warning", "published_table", "question_counts", "table_columns",
     "template_table",

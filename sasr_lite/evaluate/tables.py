@@ -169,6 +169,24 @@ def template_table(records: Sequence[QARecord], predictions: Mapping[int, str] |
     return pd.DataFrame(out).set_index("template")
 
 
+def fit_table(train_records: Sequence[QARecord], train_runs: Sequence, test_records: Sequence[QARecord],
+              test_runs: Sequence) -> pd.DataFrame:
+    """Per template: accuracy (%) on the questions a model was trained on beside unseen ones.
+
+    ``train_runs`` and ``test_runs``: one prediction set per run (seed), in the same order, each as
+    `template_table` takes it; columns ``train`` and ``test`` are means over the runs, ``gap`` is
+    train minus test. A template fitted on its training videos but not answered on new ones has a
+    large gap: its answers were learned per video, not read from the features."""
+    if len(train_runs) != len(test_runs) or not train_runs:
+        raise ValueError(f"fit_table: {len(train_runs)} training and {len(test_runs)} test prediction sets; "
+                         "give one of each per run")
+    mean = lambda records, runs: pd.concat([template_table(records, p)["accuracy"] for p in runs], axis=1).mean(axis=1)
+    test = template_table(test_records, test_runs[0])[["group", "type"]]
+    test["train"], test["test"] = mean(train_records, train_runs), mean(test_records, test_runs)
+    test["gap"] = test["train"] - test["test"]
+    return test
+
+
 def format_table(table: pd.DataFrame, digits: int = 2) -> str:
     """A plain-text rendering of a Table 1 frame (two header lines, '-' for unknown cells)."""
     return table.to_string(float_format=lambda v: f"{v:.{digits}f}", na_rep="-")
