@@ -180,11 +180,14 @@ def fit_table(train_records: Sequence[QARecord], train_runs: Sequence, test_reco
     if len(train_runs) != len(test_runs) or not train_runs:
         raise ValueError(f"fit_table: {len(train_runs)} training and {len(test_runs)} test prediction sets; "
                          "give one of each per run")
-    mean = lambda records, runs: pd.concat([template_table(records, p)["accuracy"] for p in runs], axis=1).mean(axis=1)
-    test = template_table(test_records, test_runs[0])[["group", "type"]]
-    test["train"], test["test"] = mean(train_records, train_runs), mean(test_records, test_runs)
-    test["gap"] = test["train"] - test["test"]
-    return test
+
+    def mean_accuracy(records, runs) -> pd.Series:
+        return pd.concat([template_table(records, p)["accuracy"] for p in runs], axis=1).mean(axis=1)
+
+    table = template_table(test_records, test_runs[0])[["group", "type"]]  # the test split's templates
+    table["train"], table["test"] = mean_accuracy(train_records, train_runs), mean_accuracy(test_records, test_runs)
+    table["gap"] = table["train"] - table["test"]
+    return table
 
 
 def format_table(table: pd.DataFrame, digits: int = 2) -> str:
