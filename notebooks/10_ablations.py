@@ -195,13 +195,13 @@ VARIANTS = {"full model": ("full", {}), "no SLT": ("no_slt", dict(use_slt=False)
 SEEDS = SIZES.ablation_seeds
 
 
-def run_all(bench, variants: dict) -> tuple[pd.DataFrame, dict]:
-    """Train (or reuse) every variant x seed on ``bench``; per-run results and test predictions."""
+def run_all(bench, variants: dict) -> tuple[pd.DataFrame, dict, dict]:
+    """Train (or reuse) every variant x seed on ``bench``; per-run results, test predictions and models."""
     runs = {(name, seed): experiment_run(SIZES, bench, key, seed, changes)
             for name, (key, changes) in variants.items() for seed in SEEDS}
-    models = load_or_train_many(list(runs.values()), bench)
+    models = dict(zip(runs, load_or_train_many(list(runs.values()), bench)))
     rows, predictions = [], {}
-    for ((name, seed), run), model in zip(runs.items(), models):
+    for ((name, seed), run), model in zip(runs.items(), models.values()):
         report = evaluate_split(model, bench, "test", name=name)  # grades the attention on synthetic data
         history = pd.read_csv(run.run_dir / "metrics.csv")
         predictions[name, seed] = report.predictions.frame
@@ -210,10 +210,10 @@ def run_all(bench, variants: dict) -> tuple[pd.DataFrame, dict]:
                          overall=table[("Overall", "Avg")], audio_visual=table[("Audio-Visual", "Avg")],
                          pointing=report.attention["pointing_accuracy"] if report.attention else np.nan,
                          spatial_mass=report.attention["spatial_mass"] if report.attention else np.nan))
-    return pd.DataFrame(rows), predictions
+    return pd.DataFrame(rows), predictions, models
 
 
-results, predictions = run_all(data, VARIANTS)
+results, predictions, models = run_all(data, VARIANTS)
 results[["variant", "seed", "epochs", "converged"]].pivot(index="variant", columns="seed").loc[list(VARIANTS)]
 
 # %% [markdown]
@@ -241,9 +241,14 @@ summary
 # %% [markdown]
 # ## Per-type differences, with intervals
 # For each variant: its accuracy minus the full model's on the same test questions, per question type.
-# Each question counts as the share of a variant's seeds that answered it right; the paired bootstrap
-# resamples the questions 1,000 times (`sasr_lite.ablations.ablation_deltas`). An interval that
-# contains 0 means this test set cannot tell the two apart.
+# Each question counts as the share of a variant's seeds that answered it right. Two things would
+# change the difference if we ran the experiment again: other test questions, and other training
+# runs. The same seeds retrained on another CPU land elsewhere (floating-point sums in another
+# order), and on this benchmark a per-type difference of 2-3 points can flip sign that way. So each
+# of the 1,000 bootstrap resamples first draws each variant's seeds with replacement, then the test
+# questions, the same ones for both variants (`sasr_lite.ablations.ablation_deltas`). An interval
+# that contains 0 means these runs and this test set cannot tell the two apart. With three seeds the
+# run level is coarse, and it still understates the spread a little (a bootstrap of 3 draws does).
 
 # %%
 from sasr_lite.ablations import ablation_deltas, prediction_check
@@ -266,17 +271,56 @@ checks.round(2)
 
 # %% [markdown]
 # ## Found, not predicted
-# Every question type whose interval lies wholly below 0 for a variant, beside whether the equations
-# predicted it. A drop nobody predicted is a hypothesis for the next experiment, not a result to
-# explain away.
+# Every question type whose interval lies wholly below 0 for a variant (a *drop*) or wholly above 0
+# (a *gain*: the model does better without the block), beside whether the equations predicted it. No
+# gain was predicted. A drop or a gain nobody predicted is a hypothesis for the next experiment, not
+# a result to explain away.
 
 # %%
 GROUPS = ("Audio/", "Visual/", "Audio-Visual/")
 predicted = {v: set(types) for v, (_, types, _) in PREDICTIONS.items()}
-found = pd.DataFrame([dict(variant=v, type=c, delta=d, low=lo, high=hi, predicted=c in predicted.get(v, ()))
+found = pd.DataFrame([dict(variant=v, type=c, effect="drop" if hi < 0 else "gain", delta=d, low=lo, high=hi,
+                           predicted=hi < 0 and c in predicted.get(v, ()))
                       for v, cells in deltas.items() for c, (d, lo, hi) in cells.items()
-                      if c.startswith(GROUPS) and not c.endswith("/Avg") and hi < 0])
-found.round(2) if len(found) else "no type drops with its whole interval below 0"
+                      if c.startswith(GROUPS) and not c.endswith("/Avg") and (hi < 0 or lo > 0)])
+found.round(2) if len(found) else "no type moves with its whole interval on one side of 0"
+
+# %% [markdown]
+# Where does a gain come from? Per template of each type that gained, mean accuracy over the seeds,
+# the full model beside the variant (`sasr_lite.evaluate.template_table`).
+
+# %%
+from sasr_lite.evaluate import template_table
+
+
+def template_means(name: str, runs: dict) -> pd.Series:
+    """Per-template test accuracy (%) of variant ``name``, mean over the seeds."""
+    return pd.concat([template_table(data.records["test"], runs[name, s])["accuracy"] for s in SEEDS], axis=1).mean(axis=1)
+
+
+NAMES = {key: name for name, key in KEYS.items()}
+templates = template_table(data.records["test"], predictions["full model", SEEDS[0]])[["group", "type", "question"]]
+gains = found[found["effect"] == "gain"] if len(found) else found
+largest = {}  # variant -> its gain's template that moved most: (question, full model, variant)
+for r in gains.itertuples():
+    group, subtype = r.type.split("/")
+    rows = templates[(templates["group"] == group) & (templates["type"] == subtype)].copy()
+    for name in ("full model", NAMES[r.variant]):
+        rows[name] = template_means(name, predictions).reindex(rows.index)
+    rows["difference"] = rows[NAMES[r.variant]] - rows["full model"]
+    top = rows.loc[rows["difference"].idxmax()]
+    largest[f"{NAMES[r.variant]} ({r.type})"] = (top["question"], top["full model"], top[NAMES[r.variant]])
+    print(f"{NAMES[r.variant]} gains {r.delta:+.1f} points on {r.type}:")
+    display(rows.drop(columns=["group", "type"]).round(1))
+
+# %% [markdown]
+# At the lesson scale the gains of *no SA* and *no SLT* on Visual/Location sit almost entirely in one
+# template, "Where is the performance?" (indoor or outdoor), whose answer is the background that fills
+# most of the 196 cells. Without SA, $f_{v,t}^{attn}$ is the spatial mean, mostly background; with SA
+# at temperature 0.1 the weights sit on the instruments' cells (the pointing above). The full model
+# still has the pooled path $f_v^g$, which holds the whole picture, and answers near the template's
+# prior anyway. Why it does not learn to read the background from there is open: a hypothesis for the
+# next experiment, not a result.
 
 # %% [markdown]
 # ## SLT reads over time too: SA and TA without it
@@ -300,7 +344,7 @@ for variant, (switches, types, why) in WITHOUT_SLT_PREDICTIONS.items():
 SLT_VARIANTS = {"no SLT": VARIANTS["no SLT"]} | {
     f"no SLT, {name}": (f"{WITHOUT_SLT_REFERENCE}_{key}", WITHOUT_SLT_PREDICTIONS[key][0])
     for name, key in (("no SA", "no_sa"), ("no TA", "no_ta"))}
-slt_results, slt_predictions = run_all(data, SLT_VARIANTS)
+slt_results, slt_predictions, _ = run_all(data, SLT_VARIANTS)
 slt_keys = {"no SLT": WITHOUT_SLT_REFERENCE, "no SLT, no SA": "no_sa", "no SLT, no TA": "no_ta"}
 slt_deltas = ablation_deltas(data.records["test"], {slt_keys[n]: [slt_predictions[n, s] for s in SEEDS]
                                                     for n in SLT_VARIANTS}, reference=WITHOUT_SLT_REFERENCE)
@@ -321,12 +365,10 @@ slt_checks.round(2)
 # %%
 from sasr_lite.baselines import AnswerPrior
 from sasr_lite.data.taxonomy import TEMPLATES
-from sasr_lite.evaluate import template_table
 
 AV_TEMPLATES = [t.key for t in TEMPLATES if t.group == "Audio-Visual" and t.subtype in ("Location", "Temporal")]
 all_predictions = {**predictions, **slt_predictions}
-per_template = pd.DataFrame({name: pd.concat([template_table(data.records["test"], all_predictions[name, s])["accuracy"]
-                                              for s in SEEDS], axis=1).mean(axis=1)
+per_template = pd.DataFrame({name: template_means(name, all_predictions)
                              for name in ["full model", "no SA", "no TA", *SLT_VARIANTS]})
 per_template["answer prior"] = template_table(data.records["test"], AnswerPrior().fit(data.records["train"]).predict(
     data.records["test"]))["accuracy"]
@@ -345,8 +387,8 @@ per_template.reindex([k for k in AV_TEMPLATES if k in per_template.index]).round
 # %%
 from sasr_lite.evaluate import fit_table
 
-full_models = load_or_train_many([experiment_run(SIZES, data, "full", seed, {}) for seed in SEEDS], data)
-train_runs = [evaluate_split(m, data, "train", name="full model", grade=False).predictions.frame for m in full_models]
+train_runs = [evaluate_split(models["full model", s], data, "train", name="full model", grade=False).predictions.frame
+              for s in SEEDS]
 fit = fit_table(data.records["train"], train_runs, data.records["test"], [predictions["full model", s] for s in SEEDS])
 fit["answer prior (test)"] = per_template["answer prior"]
 PLACE_TEMPLATES = [k for k in ("av_loc_where_ll", "av_temp_where_fl") if k in fit.index]
@@ -354,7 +396,8 @@ fit.reindex([k for k in AV_TEMPLATES if k in fit.index]).round(1)
 
 # %% [markdown]
 # Two blocks that read over time overlap: an ablation measures what a block adds *given the others*,
-# so TA can look useless beside SLT and needed without it. A run's epochs are in the table: the
+# so a block can look useless beside one that does part of its job and be needed without it; the
+# experiment above tests that for SA and TA beside SLT. A run's epochs are in the table: the
 # stopping rule judges plateaus from epoch 9 on, and a run that stops early on one pulls its variant
 # down, so read a large drop beside the epochs it trained.
 
@@ -374,7 +417,7 @@ if SYNTHETIC:
     CUE_KNOB = "silent_visible"
     flipped = CUES.replace(**{CUE_KNOB: not getattr(CUES, CUE_KNOB)})
     flipped_data = load_data(ablation_data(SIZES, DATA, cues=flipped), splits=("train", "val", "test"))
-    flipped_results, flipped_predictions = run_all(flipped_data, {n: VARIANTS[n] for n in ("full model", "no SA")})
+    flipped_results, flipped_predictions, _ = run_all(flipped_data, {n: VARIANTS[n] for n in ("full model", "no SA")})
     flipped_deltas = ablation_deltas(flipped_data.records["test"],
                                      {KEYS[n]: [flipped_predictions[n, s] for s in SEEDS] for n in ("full model", "no SA")},
                                      reference="full")
@@ -422,6 +465,11 @@ measured = {"seeds per variant": len(SEEDS), "runs converged": f"{sum(converged.
                 interval(*slt_deltas["no_ta"]["Audio-Visual/Temporal"]),
             "full model, place templates (where is the loudest / first sounding instrument): train vs test accuracy (%)":
                 "{:.1f} vs {:.1f}".format(*fit.loc[PLACE_TEMPLATES, ["train", "test"]].mean()),
+            "types moved without a prediction (interval wholly on one side of 0), variant minus full [95% CI]":
+                "; ".join(f"{r.variant} {r.type} " + interval(r.delta, r.low, r.high)
+                          for r in found.itertuples() if not r.predicted) or "none",
+            "gains: the template that moved most, full model -> variant (%)":
+                "; ".join(f"{v}: {q} {a:.1f} -> {b:.1f}" for v, (q, a, b) in largest.items()) or "none",
             "without SLT: runs converged, epochs per run (min-max)":
                 f"{sum(slt_experiment['converged'].values())} of {len(slt_experiment['converged'])}, "
                 f"{slt_results['epochs'].min()}-{slt_results['epochs'].max()}"}
@@ -434,8 +482,9 @@ print("wrote", record(SIZES.scale, "10_ablations", measured, note=(
     f"notebook 10's experiments on the {data.release} lesson-cue benchmark ({SIZES.scale} scale, "
     f"{len(data.records['test'])} test questions): SaSR-Net with the SaSR residual and spatial temperature 0.1, "
     f"each variant x seed trained until its best validation accuracy gained under 0.5 points over 3 epochs (cap "
-    f"{SIZES.experiment.epochs}); differences: paired bootstrap over test questions (1,000 resamples), each "
-    "question scored as the share of seeds that answered it right")))
+    f"{SIZES.experiment.epochs}); differences: 1,000 bootstrap resamples, each drawing every variant's seeds "
+    "with replacement and then the test questions (paired), each question scored as the share of the drawn "
+    "seeds that answered it right")))
 
 # %%
 fig, ax = plt.subplots(figsize=(9, 3.2))

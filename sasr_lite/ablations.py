@@ -3,7 +3,9 @@
 Notebook 10 trains each variant with several seeds; `ablation_deltas` turns their test predictions
 into ``{variant: {"Group/Type": [delta, low, high]}}``: the variant's accuracy minus the full
 model's (percentage points, each question counted as the share of seeds that got it right) with
-the paired-bootstrap 95% interval over the test questions (`evaluate.paired_bootstrap_runs`).
+a 95% bootstrap interval that resamples each variant's seeds and then the test questions, paired
+(`evaluate.paired_bootstrap_runs` with ``resample_runs``): runs of the same variant and seeds,
+retrained on another CPU, differ by more than the question-only interval allows.
 `write_ablations` checks and writes the file the README and the notebooks quote (atomically).
 """
 
@@ -31,14 +33,16 @@ def ablation_deltas(records, runs: Mapping[str, Sequence], reference: str = "ful
     """``{variant: {"Group/Type": [delta, low, high]}}`` for every variant of ``runs`` but ``reference``.
 
     ``runs``: variant -> its runs' test predictions (one per seed, each a {question_id: answer} or
-    a predictions frame); delta = variant - reference in percentage points."""
+    a predictions frame); delta = variant - reference in percentage points; the interval resamples
+    seeds and questions (module docstring)."""
     if reference not in runs:
         raise ValueError(f"ablation_deltas: no runs of the reference variant {reference!r} (have {sorted(runs)})")
     out = {}
     for variant, predictions in runs.items():
         if variant == reference:
             continue
-        table = paired_bootstrap_runs(records, list(predictions), list(runs[reference]), n_boot, seed, level)
+        table = paired_bootstrap_runs(records, list(predictions), list(runs[reference]), n_boot, seed, level,
+                                      resample_runs=True)
         out[variant] = {column_name(c): [round(float(table.loc[c, k]), 3) for k in ("delta", "low", "high")]
                         for c in table.index}
     return out

@@ -71,7 +71,7 @@ def test_deltas_are_the_paired_bootstrap_of_each_variant_against_the_full_model(
             for name, p in (("full", 0.7), ("no_sa", 0.4), ("no_ta", 0.7))}
     deltas = ablation_deltas(records, runs, n_boot=200)
     assert set(deltas) == {"no_sa", "no_ta"}
-    direct = paired_bootstrap_runs(records, runs["no_sa"], runs["full"], n_boot=200)
+    direct = paired_bootstrap_runs(records, runs["no_sa"], runs["full"], n_boot=200, resample_runs=True)
     cell = deltas["no_sa"]["Audio-Visual/Location"]
     expected = direct.loc[("Audio-Visual", "Location"), ["delta", "low", "high"]].to_numpy(float)
     np.testing.assert_allclose(cell, expected, atol=1e-3)

@@ -12,6 +12,7 @@ from sasr_lite.evaluate import (
     TABLE_COLUMNS,
     accuracy_table,
     bootstrap_indices,
+    bootstrap_run_picks,
     bootstrap_table,
     paired_bootstrap,
     paired_bootstrap_runs,
@@ -112,6 +113,30 @@ def test_paired_bootstrap_over_seeds_uses_each_questions_share_of_right_runs(rec
     # one run a side is exactly paired_bootstrap
     single = paired_bootstrap(records, seeds_a[0], seeds_b[0], n_boot=150, seed=7)
     pd.testing.assert_frame_equal(paired_bootstrap_runs(records, seeds_a[:1], seeds_b[:1], n_boot=150, seed=7), single)
+
+
+def test_resampling_runs_draws_seeds_then_questions_and_widens_the_interval(records):
+    # A's two seeds disagree wildly (95% and 45% right), B's three agree: the spread between A's runs
+    # is the main uncertainty, which a question-only interval leaves out
+    seeds_a = [_predictions(records, p, seed=s) for p, s in ((0.95, 30), (0.45, 31))]
+    seeds_b = [_predictions(records, 0.6, seed=s) for s in (40, 41, 42)]
+    result = paired_bootstrap_runs(records, seeds_a, seeds_b, n_boot=120, seed=3, resample_runs=True)
+    right_a = np.stack([_right(records, p) for p in seeds_a])  # [runs, N]
+    right_b = np.stack([_right(records, p) for p in seeds_b])
+    questions = bootstrap_indices(len(records), 120, 3)
+    picks_a, picks_b = bootstrap_run_picks(2, 120, 3, group=0), bootstrap_run_picks(3, 120, 3, group=1)
+    deltas = [100.0 * (right_a[pa][:, idx].mean() - right_b[pb][:, idx].mean())
+              for idx, pa, pb in zip(questions, picks_a, picks_b)]  # direct: drawn runs, then drawn questions
+    column = ("Overall", "Avg")
+    assert result.loc[column, ["low", "high"]].tolist() == pytest.approx(np.percentile(deltas, [2.5, 97.5]), abs=1e-3)
+    assert result.attrs["resample_runs"] is True
+    # the point difference does not depend on the resampling; the interval now spans A's two runs
+    questions_only = paired_bootstrap_runs(records, seeds_a, seeds_b, n_boot=120, seed=3)
+    assert result.loc[column, "delta"] == pytest.approx(questions_only.loc[column, "delta"])
+    width = lambda t: t.loc[column, "high"] - t.loc[column, "low"]
+    assert width(result) > 3 * width(questions_only)
+    with pytest.raises(ValueError, match="k >= 1 runs"):
+        bootstrap_run_picks(0, 10)
 
 
 def test_identical_predictions_differ_by_exactly_zero(records):

@@ -16,6 +16,9 @@ from sasr_lite.data.datasets import AVG, OVERALL
 from sasr_lite.evaluate.tables import _column_masks, _prediction_map, accuracy_table, correctness, table_columns
 
 
+RUN_STREAM = 0x5EED  # the random stream of `bootstrap_run_picks`, apart from the question draws
+
+
 def bootstrap_indices(n: int, n_boot: int = 1000, seed: int = 0) -> np.ndarray:
     """[n_boot, n] int32 positions of n questions drawn with replacement, from
     ``np.random.default_rng(seed)``.
@@ -44,6 +47,24 @@ def _column_accuracy(correct: np.ndarray, masks: np.ndarray, draws: np.ndarray) 
     it; NaN where a resample draws none of them.
     """
     right = draws @ (masks * correct).T.astype(np.float32)  # [R, C]
+    total = draws @ masks.T.astype(np.float32)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return 100.0 * right.astype(np.float64) / total
+
+
+def bootstrap_run_picks(k: int, n_boot: int = 1000, seed: int = 0, group: int = 0) -> np.ndarray:
+    """[n_boot, k] int32 positions of k runs (seeds) drawn with replacement: the run level of
+    `paired_bootstrap_runs` with ``resample_runs`` (``group`` 0 draws for A, 1 for B). Streams of
+    their own, so the question draws (`bootstrap_indices` with the same seed) do not change."""
+    if k < 1 or n_boot < 1:
+        raise ValueError(f"bootstrap needs k >= 1 runs and n_boot >= 1 resamples, got {k} and {n_boot}")
+    return np.random.default_rng([seed, RUN_STREAM, group]).integers(0, k, size=(n_boot, k), dtype=np.int32)
+
+
+def _shares_accuracy(shares: np.ndarray, masks: np.ndarray, draws: np.ndarray) -> np.ndarray:
+    """`_column_accuracy` with a share of right runs per resample: ``shares`` [R, N] (row r: the
+    share of resample r's drawn runs that got each question right) -> [R, C]."""
+    right = (draws * shares) @ masks.T.astype(np.float32)
     total = draws @ masks.T.astype(np.float32)
     with np.errstate(invalid="ignore", divide="ignore"):
         return 100.0 * right.astype(np.float64) / total
@@ -160,25 +181,39 @@ def paired_bootstrap_runs(
     n_boot: int = 1000,
     seed: int = 0,
     level: float = 0.95,
+    resample_runs: bool = False,
 ) -> pd.DataFrame:
     """`paired_bootstrap` for two *groups* of runs (e.g. one model variant trained with several
     seeds against another): each question's correctness is the share of a group's runs that got
-    it right, so A and B are the groups' mean accuracies and the interval resamples questions
-    (the seeds' own spread is what the mean ± std over seeds shows). Same columns as `paired_bootstrap`."""
+    it right, so A and B are the groups' mean accuracies, and the interval resamples questions.
+
+    ``resample_runs``: each resample also draws each group's runs with replacement
+    (`bootstrap_run_picks`, independently for A and B: seed k of one variant is no pair of seed k
+    of another) before the questions, so the interval holds the spread between training runs as
+    well as between questions. Without it a difference can exclude 0 on one set of runs and flip
+    sign on the next (another CPU, the same seeds). Same columns as `paired_bootstrap`."""
     if not runs_a or not runs_b:
         raise ValueError("paired_bootstrap_runs needs at least one run on each side")
     for run in [*runs_a[1:], *runs_b]:
         _same_questions(runs_a[0], run)
     masks = None
-    shares = []
+    right = []  # per group: [runs, N] 0/1
     for runs in (runs_a, runs_b):
         rows = [correctness(records, run) for run in runs]  # each in record order
         masks = _column_masks(rows[0], table_columns(records)) if masks is None else masks
-        shares.append(np.mean([r["correct"].to_numpy() for r in rows], axis=0))
-    a, b = shares
+        right.append(np.stack([r["correct"].to_numpy(np.float32) for r in rows]))
+    a, b = (r.mean(axis=0) for r in right)
     everyone = np.ones((1, len(a)), np.float32)
     draws = _draw_counts(bootstrap_indices(len(a), n_boot, seed))
-    low, high = _percentile_interval(_column_accuracy(a, masks, draws) - _column_accuracy(b, masks, draws), level)
+    if resample_runs:
+        diff = 0.0
+        for side, sign in ((0, 1.0), (1, -1.0)):
+            weights = _draw_counts(bootstrap_run_picks(len(right[side]), n_boot, seed, side)) / len(right[side])
+            # weights [R, runs]: each run's share of a resample's drawn runs
+            diff = diff + sign * _shares_accuracy(weights @ right[side], masks, draws)
+    else:
+        diff = _column_accuracy(a, masks, draws) - _column_accuracy(b, masks, draws)
+    low, high = _percentile_interval(diff, level)
     out = pd.DataFrame({
         "questions": masks.sum(axis=1),
         "a": _column_accuracy(a, masks, everyone)[0],
@@ -188,7 +223,7 @@ def paired_bootstrap_runs(
     }, index=table_columns(records))
     out.insert(3, "delta", out["a"] - out["b"])
     out["excludes_zero"] = (out["low"] > 0) | (out["high"] < 0)
-    out.attrs.update(n_boot=n_boot, seed=seed, level=level, runs=(len(runs_a), len(runs_b)))
+    out.attrs.update(n_boot=n_boot, seed=seed, level=level, runs=(len(runs_a), len(runs_b)), resample_runs=resample_runs)
     return out
 
 
