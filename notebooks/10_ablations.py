@@ -295,7 +295,8 @@ from sasr_lite.evaluate import template_table
 
 def template_means(name: str, runs: dict) -> pd.Series:
     """Per-template test accuracy (%) of variant ``name``, mean over the seeds."""
-    return pd.concat([template_table(data.records["test"], runs[name, s])["accuracy"] for s in SEEDS], axis=1).mean(axis=1)
+    per_seed = [template_table(data.records["test"], runs[name, s])["accuracy"] for s in SEEDS]
+    return pd.concat(per_seed, axis=1).mean(axis=1)
 
 
 NAMES = {key: name for name, key in KEYS.items()}

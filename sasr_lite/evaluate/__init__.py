@@ -17,8 +17,8 @@ from sasr_lite.evaluate.attention import grade_attention
 from sasr_lite.evaluate.predict import ModelPredictions, load_model, predict
 from sasr_lite.evaluate.report import EvalReport, attention_table, evaluate_split
 from sasr_lite.evaluate.statistics import (
-    bootstrap_indices, bootstrap_run_picks, bootstrap_table, head_tail_table, paired_bootstrap, paired_bootstrap_runs, prior_accuracy,
-    prior_warning,
+    bootstrap_indices, bootstrap_run_picks, bootstrap_table, head_tail_table, paired_bootstrap, paired_bootstrap_runs,
+    prior_accuracy, prior_warning,
 )
 from sasr_lite.evaluate.tables import (
     TABLE_COLUMNS, accuracy_table, columns_of, correctness, fit_table, format_table, markdown_table,
@@ -28,7 +28,7 @@ from sasr_lite.evaluate.tables import (
 __all__ = [
     "AVG", "OVERALL", "TABLE_COLUMNS", "EvalReport", "ModelPredictions", "accuracy_table", "attention_table",
     "bootstrap_indices", "bootstrap_run_picks", "bootstrap_table", "columns_of", "correctness", "evaluate_split",
-    "fit_table", "format_table", "grade_attention", "head_tail_table", "load_model", "markdown_table", "paired_bootstrap", "paired_bootstrap_runs",
-    "predict", "prior_accuracy", "prior_warning", "published_table", "question_counts", "table_columns",
-    "template_table",
+    "fit_table", "format_table", "grade_attention", "head_tail_table", "load_model", "markdown_table",
+    "paired_bootstrap", "paired_bootstrap_runs", "predict", "prior_accuracy", "prior_warning", "published_table",
+    "question_counts", "table_columns", "template_table",
 ]

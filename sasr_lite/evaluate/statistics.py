@@ -42,11 +42,15 @@ def _column_accuracy(correct: np.ndarray, masks: np.ndarray, draws: np.ndarray) 
     """Accuracy (%) of each Table 1 column in each resample: [R, C].
 
     ``correct`` [N] bool, or the share of runs that got each question right (`paired_bootstrap_runs`),
-    ``masks`` [C, N] bool (`_column_masks`), ``draws`` [R, N] counts (`_draw_counts`; a row of ones
-    is the sample itself). A column's accuracy is the mean over the drawn questions that fall in
-    it; NaN where a resample draws none of them.
+    or [R, N]: a share per resample (its own drawn runs, ``resample_runs``); ``masks`` [C, N] bool
+    (`_column_masks`), ``draws`` [R, N] counts (`_draw_counts`; a row of ones is the sample
+    itself). A column's accuracy is the mean over the drawn questions that fall in it; NaN where a
+    resample draws none of them.
     """
-    right = draws @ (masks * correct).T.astype(np.float32)  # [R, C]
+    if correct.ndim == 1:
+        right = draws @ (masks * correct).T.astype(np.float32)  # [R, C]
+    else:
+        right = (draws * correct) @ masks.T.astype(np.float32)
     total = draws @ masks.T.astype(np.float32)
     with np.errstate(invalid="ignore", divide="ignore"):
         return 100.0 * right.astype(np.float64) / total
@@ -59,15 +63,6 @@ def bootstrap_run_picks(k: int, n_boot: int = 1000, seed: int = 0, group: int = 
     if k < 1 or n_boot < 1:
         raise ValueError(f"bootstrap needs k >= 1 runs and n_boot >= 1 resamples, got {k} and {n_boot}")
     return np.random.default_rng([seed, RUN_STREAM, group]).integers(0, k, size=(n_boot, k), dtype=np.int32)
-
-
-def _shares_accuracy(shares: np.ndarray, masks: np.ndarray, draws: np.ndarray) -> np.ndarray:
-    """`_column_accuracy` with a share of right runs per resample: ``shares`` [R, N] (row r: the
-    share of resample r's drawn runs that got each question right) -> [R, C]."""
-    right = (draws * shares) @ masks.T.astype(np.float32)
-    total = draws @ masks.T.astype(np.float32)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return 100.0 * right.astype(np.float64) / total
 
 
 def _percentile_interval(samples: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
@@ -210,7 +205,7 @@ def paired_bootstrap_runs(
         for side, sign in ((0, 1.0), (1, -1.0)):
             weights = _draw_counts(bootstrap_run_picks(len(right[side]), n_boot, seed, side)) / len(right[side])
             # weights [R, runs]: each run's share of a resample's drawn runs
-            diff = diff + sign * _shares_accuracy(weights @ right[side], masks, draws)
+            diff = diff + sign * _column_accuracy(weights @ right[side], masks, draws)
     else:
         diff = _column_accuracy(a, masks, draws) - _column_accuracy(b, masks, draws)
     low, high = _percentile_interval(diff, level)
@@ -223,7 +218,8 @@ def paired_bootstrap_runs(
     }, index=table_columns(records))
     out.insert(3, "delta", out["a"] - out["b"])
     out["excludes_zero"] = (out["low"] > 0) | (out["high"] < 0)
-    out.attrs.update(n_boot=n_boot, seed=seed, level=level, runs=(len(runs_a), len(runs_b)), resample_runs=resample_runs)
+    out.attrs.update(n_boot=n_boot, seed=seed, level=level, runs=(len(runs_a), len(runs_b)),
+                     resample_runs=resample_runs)
     return out
 
 
