@@ -31,6 +31,15 @@ def bootstrap_indices(n: int, n_boot: int = 1000, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, n, size=(n_boot, n), dtype=np.int32)
 
 
+def bootstrap_run_picks(k: int, n_boot: int = 1000, seed: int = 0, group: int = 0) -> np.ndarray:
+    """[n_boot, k] int32 positions of k runs (seeds) drawn with replacement: the run level of
+    `paired_bootstrap_runs` with ``resample_runs`` (``group`` 0 draws for A, 1 for B). Streams of
+    their own, so the question draws (`bootstrap_indices` with the same seed) do not change."""
+    if k < 1 or n_boot < 1:
+        raise ValueError(f"bootstrap needs k >= 1 runs and n_boot >= 1 resamples, got {k} and {n_boot}")
+    return np.random.default_rng([seed, RUN_STREAM, group]).integers(0, k, size=(n_boot, k), dtype=np.int32)
+
+
 def _draw_counts(indices: np.ndarray) -> np.ndarray:
     """[R, N] float32: how often each of the N questions is drawn in each of the R resamples."""
     r, n = indices.shape
@@ -54,15 +63,6 @@ def _column_accuracy(correct: np.ndarray, masks: np.ndarray, draws: np.ndarray) 
     total = draws @ masks.T.astype(np.float32)
     with np.errstate(invalid="ignore", divide="ignore"):
         return 100.0 * right.astype(np.float64) / total
-
-
-def bootstrap_run_picks(k: int, n_boot: int = 1000, seed: int = 0, group: int = 0) -> np.ndarray:
-    """[n_boot, k] int32 positions of k runs (seeds) drawn with replacement: the run level of
-    `paired_bootstrap_runs` with ``resample_runs`` (``group`` 0 draws for A, 1 for B). Streams of
-    their own, so the question draws (`bootstrap_indices` with the same seed) do not change."""
-    if k < 1 or n_boot < 1:
-        raise ValueError(f"bootstrap needs k >= 1 runs and n_boot >= 1 resamples, got {k} and {n_boot}")
-    return np.random.default_rng([seed, RUN_STREAM, group]).integers(0, k, size=(n_boot, k), dtype=np.int32)
 
 
 def _percentile_interval(samples: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
@@ -201,11 +201,13 @@ def paired_bootstrap_runs(
     everyone = np.ones((1, len(a)), np.float32)
     draws = _draw_counts(bootstrap_indices(len(a), n_boot, seed))
     if resample_runs:
-        diff = 0.0
-        for side, sign in ((0, 1.0), (1, -1.0)):
-            weights = _draw_counts(bootstrap_run_picks(len(right[side]), n_boot, seed, side)) / len(right[side])
-            # weights [R, runs]: each run's share of a resample's drawn runs
-            diff = diff + sign * _column_accuracy(weights @ right[side], masks, draws)
+        def drawn_runs_accuracy(side: int) -> np.ndarray:
+            """[R, C] accuracy of group ``side`` with each resample's own drawn runs."""
+            runs = right[side]  # [runs, N]
+            weights = _draw_counts(bootstrap_run_picks(len(runs), n_boot, seed, side)) / len(runs)  # [R, runs]
+            return _column_accuracy(weights @ runs, masks, draws)
+
+        diff = drawn_runs_accuracy(0) - drawn_runs_accuracy(1)
     else:
         diff = _column_accuracy(a, masks, draws) - _column_accuracy(b, masks, draws)
     low, high = _percentile_interval(diff, level)
