@@ -24,7 +24,8 @@ network (the kit's port, `sasr_lite.model.official`), alternating in one process
 best round; the bench prints their ratio. Speeds from different machines are not comparable
 (machines here differ by about 2x), so no ratio uses a number measured elsewhere. A row whose
 rounds differ by more than 25% (another process took the cores, say) is flagged *noisy*, and no
-ratio is printed for it.
+ratio is printed for it. ``--released DIR`` adds the authors' released code itself (a checkout the
+user made, `sasr_lite.released_code`) to the same alternation.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from sasr_lite.data.store_writer import StoreWriter
 from sasr_lite.data.vocab import build_vocabularies
 from sasr_lite.device import autocast, cpu_has_bf16, cpu_threads, keep_freed_memory, maps_dtype, pick_device
 from sasr_lite.model import build_model
+from sasr_lite.released_code import load_released, released_steps
 from sasr_lite.step import train_step
 from sasr_lite.train import build_optimizer
 
@@ -136,7 +138,15 @@ def model_speed(config: SaSRConfig, batch_size: int, device: torch.device, steps
                 questions_per_video: int = 1, precision: str = "fp32", min_seconds: float = 0.0) -> dict:
     """Training and inference samples/s of build_model(config) on random MUSIC-AVQA-shaped inputs:
     ``batch_size`` questions about ``batch_size / questions_per_video`` videos, in ``precision``."""
-    model, train_once, infer_once = _steps(config, batch_size, device, questions_per_video, precision)
+    return step_speed(_steps(config, batch_size, device, questions_per_video, precision), batch_size, device, steps,
+                      warmup, min_seconds)
+
+
+def step_speed(built, batch_size: int, device: torch.device, steps: int, warmup: int = 2,
+               min_seconds: float = 0.0) -> dict:
+    """Training and inference samples/s of ``built`` = (model, train_once, infer_once), each call
+    one batch of ``batch_size`` questions (the kit's steps, or the released code's)."""
+    model, train_once, infer_once = built
     model.train()
     train_s = _timed(train_once, steps, warmup, device, min_seconds)
     model.eval()
@@ -149,8 +159,12 @@ def flops_per_sample(config: SaSRConfig, batch_size: int, questions_per_video: i
     """FLOP per question of one training step (forward, losses, backward) and of one inference
     forward, as torch.utils.flop_counter counts them (matrix products; elementwise work is free
     in a roofline). Counted on the CPU in fp32: the count does not depend on device or precision."""
-    cpu = torch.device("cpu")
-    model, train_once, infer_once = _steps(config, batch_size, cpu, questions_per_video, "fp32")
+    return step_flops(_steps(config, batch_size, torch.device("cpu"), questions_per_video, "fp32"), batch_size)
+
+
+def step_flops(built, batch_size: int) -> dict[str, float]:
+    """FLOP per question of ``built`` = (model, train_once, infer_once): a training and an inference step."""
+    model, train_once, infer_once = built
     counts = {}
     for what, step, mode in (("train", train_once, model.train), ("infer", infer_once, model.eval)):
         mode()
@@ -211,7 +225,7 @@ def benchmark(device: str | None = None, batch_sizes: tuple[int, ...] | None = N
               data_batches: int = 20, num_videos: int = 96, questions_per_video: tuple[int, ...] = (1, 5),
               archs: tuple[str, ...] = ("paper", "official"), rounds: int = 2,
               config: SaSRConfig | None = None, precisions: tuple[str, ...] | None = None,
-              min_seconds: float = 0.0, peak_size: int = 2048) -> pd.DataFrame:
+              min_seconds: float = 0.0, peak_size: int = 2048, released: str | Path | None = None) -> pd.DataFrame:
     """One row per (model, what, precision, batch size, questions per video): samples/s (and
     batches/s), GFLOP per sample, the roofline and its percentage, and ``spread`` (the fastest round
     over the slowest); plus the data path's rows (model "-").
@@ -220,8 +234,11 @@ def benchmark(device: str | None = None, batch_sizes: tuple[int, ...] | None = N
     official, ... ``rounds`` times) so that both meet the same machine; each keeps its best round.
     ``batch_sizes`` None: 16 and 64 on a GPU, 16 on a CPU (the official network is slow there).
     ``config``: the sizes (default: the paper's, D = 512, 22 tokens); each model gets its ``arch``.
-    ``precisions`` None: `precisions_for(device)`. The table's ``attrs`` hold the device, threads
-    and the matmul peaks (GFLOP/s per precision, measured before and after the models; the best).
+    ``precisions`` None: `precisions_for(device)`. ``released``: a checkout of the authors' code
+    (`sasr_lite.released_code`), measured as model "released" in the same alternation, in fp32 with
+    one question per sample (it trains in fp32 and has no shared video path). The table's ``attrs``
+    hold the device, threads and the matmul peaks (GFLOP/s per precision, measured before and after
+    the models; the best).
     """
     config = config or SaSRConfig()
     dev = pick_device(device)
@@ -239,14 +256,21 @@ def benchmark(device: str | None = None, batch_sizes: tuple[int, ...] | None = N
             for k in questions_per_video:
                 for arch in archs:
                     flops[(arch, B, k)] = flops_per_sample(config.replace(arch=arch), B, k)
+                with_released = released is not None and k == 1
+                if with_released:
+                    flops[("released", B, k)] = step_flops(released_steps(released, B, torch.device("cpu")), B)
                 for precision in precisions:
+                    # each contender builds its (model, train_once, infer_once) afresh every round
+                    contenders = {arch: functools.partial(_steps, config.replace(arch=arch), B, dev, k, precision)
+                                  for arch in archs}
+                    if with_released and precision == "fp32":
+                        contenders["released"] = functools.partial(released_steps, released, B, dev)
                     seen: dict[str, dict[str, list[float]]] = {}
                     for _ in range(rounds):
-                        for arch in archs:
-                            m = model_speed(config.replace(arch=arch), B, dev, steps, questions_per_video=k,
-                                            precision=precision, min_seconds=min_seconds)
+                        for name, build in contenders.items():
+                            m = step_speed(build(), B, dev, steps, min_seconds=min_seconds)
                             for key in ("train_samples_per_s", "infer_samples_per_s"):
-                                seen.setdefault(arch, {}).setdefault(key, []).append(m[key])
+                                seen.setdefault(name, {}).setdefault(key, []).append(m[key])
                     for arch, speeds in seen.items():
                         for what, key, fkey in (("model training", "train_samples_per_s", "train"),
                                                 ("model inference", "infer_samples_per_s", "infer")):
@@ -293,6 +317,17 @@ def speed_ratios(table: pd.DataFrame, numerator: str = "paper", denominator: str
     return out
 
 
+def same_run_ratios(table: pd.DataFrame) -> pd.DataFrame:
+    """`speed_ratios` paper / official, with paper / released (and its own ``noisy vs released``)
+    beside it where the released code was measured (NaN elsewhere)."""
+    ratios = speed_ratios(table)
+    if not (table["model"] == "released").any():
+        return ratios
+    against = speed_ratios(table, denominator="released").rename(columns={"noisy": "noisy vs released"})
+    keys = [c for c in ("what", "precision", "batch", "questions/video") if c in ratios]
+    return ratios.merge(against, on=keys, how="left")
+
+
 def processor_name() -> str:
     """The CPU's model name (Linux: /proc/cpuinfo), else what ``platform`` knows."""
     import platform
@@ -322,6 +357,11 @@ def summary_markdown(result: dict, source: str) -> str:
         noisy = " (noisy)" if max(train["spread"], infer["spread"]) > NOISY else ""
         lines.append(f"| {model} | {precision} | {k} | {train['GFLOP/sample']:.2f} | {train['samples/s']:.1f} "
                      f"({train['% roofline']:.0f}%) | {infer['samples/s']:.1f} ({infer['% roofline']:.0f}%){noisy} |")
+    released = pd.DataFrame(result.get("ratios", []))
+    if "paper / released" in released:
+        for _, r in released.dropna(subset=["paper / released"]).iterrows():
+            lines.append(f"\nThe released SaSR-Net code (`--released`, {r['precision']}, batch {r['batch']}), "
+                         f"same run: the paper's model runs {r['paper / released']:.1f}x its samples/s in {r['what']}.")
     data = rows[rows["model"] == "-"]
     for _, row in data.iterrows():
         lines.append(f"\nThe data path served {row['samples/s']:.0f} samples/s (batch {row['batch']}, with negatives, "
@@ -337,6 +377,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--precision", choices=("fp32", "bf16"), action="append", default=None,
                         help="measure only this precision (repeatable; default: fp32, and bf16 where the hardware has it)")
     parser.add_argument("--json", type=Path, default=None, help="also write the table as JSON to this file")
+    parser.add_argument("--released", type=Path, default=None, metavar="DIR",
+                        help="also time the authors' released code from this checkout of "
+                             "github.com/tianyu-yang1998/SaSR-Net (it needs timm and einops installed)")
     parser.add_argument("--summary", type=Path, default=None, metavar="JSON",
                         help="measure nothing: print the README's speed table from a saved --json result")
 
@@ -368,24 +411,28 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.json is not None:  # checked before the minutes of measuring
         _check_json_target(args.json)
+    if args.released is not None:  # as is the released code's folder and the packages it imports
+        load_released(args.released)
     steps, data_batches, videos, rounds, seconds, peak = (
         (2, 8, 48, 2, 0.5, 1024) if args.quick else (6, 30, 128, 3, 2.0, 2048))
     with cpu_threads(args.threads):
         table = benchmark(args.device, steps=steps, data_batches=data_batches, num_videos=videos, rounds=rounds,
                           precisions=tuple(args.precision) if args.precision else None, min_seconds=seconds,
-                          peak_size=peak)
+                          peak_size=peak, released=args.released)
         threads = torch.get_num_threads()
     peaks = table.attrs["peaks_gflops"]
     print(f"device {table.attrs['device']}, {threads} torch threads; the paper's model and the official network "
           f"(sasr_lite.model.official) at D=512, T={T}, P={P}, {VISUAL_DIM} channels, measured alternately in this run")
     print("matmul peak of this machine, this run: " + ", ".join(f"{p} {g:.0f} GFLOP/s" for p, g in peaks.items()))
     print(table.to_string(index=False, na_rep="", float_format=lambda v: f"{v:.2f}" if abs(v) < 10 else f"{v:.1f}"))
-    ratios = speed_ratios(table)
+    ratios = same_run_ratios(table)
     shown = ratios.copy()
-    name = "paper / official"
-    shown[name] = [("noisy" if noisy else f"{r:.1f}x") for r, noisy in zip(ratios[name], ratios.get("noisy", False))]
+    for name, flag in (("paper / official", "noisy"), ("paper / released", "noisy vs released")):
+        if name in ratios:
+            shown[name] = ["noisy" if not pd.isna(noisy) and noisy else "" if pd.isna(r) else f"{r:.1f}x"
+                           for r, noisy in zip(ratios[name], ratios.get(flag, [False] * len(ratios)))]
     print("\nsame run, same machine:")
-    print(shown.drop(columns=["noisy"], errors="ignore").to_string(index=False))
+    print(shown.drop(columns=["noisy", "noisy vs released"], errors="ignore").to_string(index=False))
     noisy = noisy_rows(table)
     if len(noisy):
         message = (f"{len(noisy)} row(s) varied by more than {NOISY - 1:.0%} between rounds (another process on the "

@@ -75,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
             module.add_arguments(parser)
             args = parser.parse_args(rest)
         return int(module.run(args) or 0)
-    except (OSError, ValueError, KeyError, RuntimeError) as err:  # bad input, said by the code that found it
+    # bad input (or a package that input needs), said by the code that found it
+    except (OSError, ValueError, KeyError, RuntimeError, ImportError) as err:
         if debug:
             raise
         message = err.args[0] if isinstance(err, KeyError) and err.args else err
