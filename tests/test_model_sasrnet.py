@@ -123,6 +123,30 @@ def test_negative_maps_take_the_same_visual_path():
     torch.testing.assert_close(out.spatial_attn_neg, out.spatial_attn, atol=1e-6, rtol=0)
 
 
+def test_the_video_and_its_negative_share_one_pass_that_equals_two():
+    """`_visual_path` runs the video and the negative video as one batch of 2V: the negative's match
+    logits equal the blocks run on the negative alone, and the video's own outputs do not change
+    when a negative is added (every step treats each video on its own)."""
+    model = make_model()
+    x = make_inputs(model.config, B=3, T=4, P=9)
+    x["visual_neg"] = x["visual_maps_neg"].mean(2)
+    with torch.no_grad():
+        out = model(**x)
+        alone = model(**{**x, "visual_maps_neg": None, "visual_neg": None})
+        f_a_s, tokens_a, _ = model.slt(model.audio_proj(x["audio"]))
+        f_a_g = model.sasr.audio(f_a_s, tokens_a)[0]
+        f_v_s, tokens_v, _ = model.slt(model.visual_proj(x["visual_neg"]))
+        f_v_g_neg = model.sasr.visual(f_v_s, tokens_v)[0]
+        f_v_sa_neg, spatial_neg = model.spatial(f_a_g, f_v_g_neg, x["visual_maps_neg"])
+    close = dict(atol=1e-6, rtol=1e-5)
+    torch.testing.assert_close(out.match_logits_neg, model.match_head(f_a_g, f_v_sa_neg), **close)
+    torch.testing.assert_close(out.spatial_attn_neg, spatial_neg, **close)
+    for name in ("answer_logits", "match_logits", "spatial_attn", "tokens_v", "presence_v", "slt_attn_v",
+                 "sasr_token_attn_v", "sasr_segment_attn_v"):
+        assert getattr(out, name).shape == getattr(alone, name).shape, name
+        torch.testing.assert_close(getattr(out, name), getattr(alone, name), **close)
+
+
 def test_negatives_pooled_as_the_store_pooled_the_positives_match_them_bit_for_bit():
     """The store keeps float16 maps and float16 pooled vectors (the mean of the float32 maps), so
     re-pooling the stored maps is not what the positive path reads. Given the stored pooled
