@@ -149,7 +149,10 @@ def test_summary_quotes_the_released_ratio():
                           "paper / official": None, "paper / released": 10.0, "noisy vs released": False}]}
     text = summary_markdown(result, "r.json")
     assert "| released | fp32 | 1 | 1.00 | 5.0 (5%) | 5.0 (5%) |" in text
-    assert "same run: the paper's model runs 10.0x its samples/s in model training." in text
+    assert ("same run: the paper's model runs in fp32, 10.0x its samples/s in training and 10.0x in inference."
+            in text)
+    noisy = {**result, "rows": [{**r, "spread": 1.5} if r["model"] == "released" else r for r in result["rows"]]}
+    assert "in fp32, noisy its samples/s in training and noisy in inference." in summary_markdown(noisy, "r.json")
 
 
 def test_bench_refuses_a_wrong_released_folder_before_measuring(tmp_path, capsys):
