@@ -153,6 +153,12 @@ def test_summary_quotes_the_released_ratio():
             in text)
     noisy = {**result, "rows": [{**r, "spread": 1.5} if r["model"] == "released" else r for r in result["rows"]]}
     assert "in fp32, noisy its samples/s in training and noisy in inference." in summary_markdown(noisy, "r.json")
+    # a GPU run measures batches of 16 and 64: one sentence each, each against its own batch size
+    larger = {**result, "rows": result["rows"] + [{**r, "batch": 64, "samples/s": r["samples/s"] * (4 if
+                                                     r["model"] == "paper" else 1)} for r in result["rows"]]}
+    text = summary_markdown(larger, "r.json")
+    assert "batch 16, one question per sample), same run: the paper's model runs in fp32, 10.0x" in text
+    assert "batch 64, one question per sample), same run: the paper's model runs in fp32, 40.0x" in text
 
 
 def test_bench_refuses_a_wrong_released_folder_before_measuring(tmp_path, capsys):
