@@ -52,6 +52,7 @@ from sasr_lite.data.store_writer import StoreWriter
 from sasr_lite.data.vocab import build_vocabularies
 from sasr_lite.device import autocast, cpu_has_bf16, cpu_threads, keep_freed_memory, maps_dtype, pick_device
 from sasr_lite.model import build_model
+from sasr_lite.presets import preset
 from sasr_lite.released_code import load_released, released_steps
 from sasr_lite.step import train_step
 from sasr_lite.train import build_optimizer
@@ -225,7 +226,8 @@ def benchmark(device: str | None = None, batch_sizes: tuple[int, ...] | None = N
               data_batches: int = 20, num_videos: int = 96, questions_per_video: tuple[int, ...] = (1, 5),
               archs: tuple[str, ...] = ("paper", "official"), rounds: int = 2,
               config: SaSRConfig | None = None, precisions: tuple[str, ...] | None = None,
-              min_seconds: float = 0.0, peak_size: int = 2048, released: str | Path | None = None) -> pd.DataFrame:
+              min_seconds: float = 0.0, peak_size: int = 2048, released: str | Path | None = None,
+              lesson: bool = True) -> pd.DataFrame:
     """One row per (model, what, precision, batch size, questions per video): samples/s (and
     batches/s), GFLOP per sample, the roofline and its percentage, and ``spread`` (the fastest round
     over the slowest); plus the data path's rows (model "-").
@@ -236,7 +238,10 @@ def benchmark(device: str | None = None, batch_sizes: tuple[int, ...] | None = N
     ``config``: the sizes (default: the paper's, D = 512, 22 tokens); each model gets its ``arch``.
     ``precisions`` None: `precisions_for(device)`. ``released``: a checkout of the authors' code
     (`sasr_lite.released_code`), measured as model "released" in the same alternation, in fp32 with
-    one question per sample (it trains in fp32 and has no shared video path). The table's ``attrs``
+    one question per sample (it trains in fp32 and has no shared video path). ``lesson``: also the
+    lesson model (model "lesson": the paper's network at the lesson preset's sizes, D = 128, in
+    batches of the preset's size with ``group`` questions per video, as notebook 08 trains it), in
+    every precision, after the others (it has no counterpart to alternate with). The table's ``attrs``
     hold the device, threads and the matmul peaks (GFLOP/s per precision, measured before and after
     the models; the best).
     """
@@ -282,6 +287,8 @@ def benchmark(device: str | None = None, batch_sizes: tuple[int, ...] | None = N
             d = data_speed(store, B, dev, data_batches)
             rows.append({"model": "-", "what": "data path (store -> batch, with negatives)", "precision": "fp16 store",
                          "batch": B, "questions/video": 1, "samples/s": d["samples_per_s"], "batches/s": d["batches_per_s"]})
+        if lesson:
+            rows += _lesson_rows(dev, precisions, rounds, steps, min_seconds)
     for p in precisions:  # the machine again, after the models: a peak disturbed once is not kept
         peaks[p] = max(peaks[p], matmul_peak(dtypes[p], dev, peak_size))
     table = pd.DataFrame(rows)
@@ -291,6 +298,25 @@ def benchmark(device: str | None = None, batch_sizes: tuple[int, ...] | None = N
     table.attrs.update(device=str(dev), threads=torch.get_num_threads(), peaks_gflops=peaks,
                        cpu_bf16=dev.type == "cpu" and cpu_has_bf16())
     return table
+
+
+def _lesson_rows(dev: torch.device, precisions: tuple[str, ...], rounds: int, steps: int,
+                 min_seconds: float) -> list[dict]:
+    """`benchmark`'s rows of the lesson model (model "lesson"), each the best of ``rounds``."""
+    lesson = preset("lesson")
+    config, B, k = lesson.model, lesson.train.batch_size, lesson.train.group
+    flops = flops_per_sample(config, B, k)
+    rows = []
+    for precision in precisions:
+        runs = [step_speed(_steps(config, B, dev, k, precision), B, dev, steps, min_seconds=min_seconds)
+                for _ in range(rounds)]
+        for what, key, fkey in (("model training", "train_samples_per_s", "train"),
+                                ("model inference", "infer_samples_per_s", "infer")):
+            speeds = [r[key] for r in runs]
+            rows.append({"model": "lesson", "what": what, "precision": precision, "batch": B, "questions/video": k,
+                         "samples/s": max(speeds), "batches/s": max(speeds) / B, "GFLOP/sample": flops[fkey] / 1e9,
+                         "spread": max(speeds) / min(speeds)})
+    return rows
 
 
 def noisy_rows(table: pd.DataFrame) -> pd.DataFrame:
@@ -359,6 +385,12 @@ def summary_markdown(result: dict, source: str) -> str:
         noisy = " (noisy)" if max(train["spread"], infer["spread"]) > NOISY else ""
         lines.append(f"| {model} | {precision} | {k} | {train['GFLOP/sample']:.2f} | {train['samples/s']:.1f} "
                      f"({train['% roofline']:.0f}%) | {infer['samples/s']:.1f} ({infer['% roofline']:.0f}%){noisy} |")
+    lesson = models[models["model"] == "lesson"]
+    if len(lesson):
+        lines.append(f"\n`lesson` is the paper's network at the lesson preset's sizes (D = 128, as notebook 08 trains "
+                     f"it): batches of {lesson['batch'].iloc[0]} questions, {lesson['questions/video'].iloc[0]} per "
+                     "video (the preset's `group`; the lesson batches, cut from each video's questions in chunks of "
+                     "at most that, hold a few more videos).")
     lines += _released_lines(models)
     data = rows[rows["model"] == "-"]
     for _, row in data.iterrows():

@@ -11,6 +11,7 @@ import torch
 from sasr_lite import cli
 from sasr_lite.bench import NOISY, benchmark, data_speed, flops_per_sample, model_speed, random_store, speed_ratios
 from sasr_lite.config import SaSRConfig
+from sasr_lite.presets import preset
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # fixtures in conftest.py
 
@@ -44,7 +45,14 @@ def test_bench_rows_give_the_roofline_from_the_measured_peak():
     peak = table.attrs["peaks_gflops"]["fp32"]
     assert peak > 0
     models = table[table["model"] != "-"]
-    assert set(models["precision"]) == {"fp32"} and set(models["model"]) == {"paper", "official"}
+    assert set(models["precision"]) == {"fp32"} and set(models["model"]) == {"paper", "official", "lesson"}
+    # the lesson model as notebook 08 trains it: the lesson preset's width, batch size and questions per video
+    lesson = preset("lesson")
+    rows_of_lesson = models[models["model"] == "lesson"]
+    assert set(rows_of_lesson["batch"]) == {lesson.train.batch_size}
+    assert set(rows_of_lesson["questions/video"]) == {lesson.train.group}
+    assert rows_of_lesson["GFLOP/sample"].tolist() == pytest.approx(
+        [v / 1e9 for v in flops_per_sample(lesson.model, lesson.train.batch_size, lesson.train.group).values()])
     # roofline = peak / FLOP per sample; % roofline = samples/s over it (direct computation)
     expected_roofline = peak * 1e9 / (models["GFLOP/sample"] * 1e9)
     assert models["roofline samples/s"].to_numpy() == pytest.approx(expected_roofline.to_numpy())
