@@ -120,7 +120,7 @@ class SaSRNet(nn.Module):
         `BatchLoader` keeps them (the same numbers spatial attention would compute); None computes them.
         """
         check_model_inputs(self.config, audio, visual, visual_maps, question, visual_maps_neg, video_of, visual_neg)
-        # (3.1) q, f_a^r, f_v^r
+        # (3.1) q
         q = self.question_encoder(question, question_len)  # [B, D]
         # (3.1)-(3.3) audio path
         f_a_r = self.audio_proj(audio)  # [B, T, D]
@@ -193,7 +193,7 @@ class SaSRNet(nn.Module):
         vectors, then SLT and SaSR. Both are pooled the same way (the store's float16 means), or
         L_match could tell the pairs apart by rounding alone. Every step treats each video on its
         own, so the two run as one batch of 2V videos: one product per layer instead of two (at the
-        paper's size that made the CPU training step about 5% faster).
+        paper's size that made the CPU training step 5-10% faster).
         """
         V = visual.shape[0]
         both = visual if visual_neg is None else torch.cat([visual, visual_neg])  # [V or 2V, T, 512]
