@@ -277,13 +277,7 @@ def benchmark(device: str | None = None, batch_sizes: tuple[int, ...] | None = N
                             for key in ("train_samples_per_s", "infer_samples_per_s"):
                                 seen.setdefault(name, {}).setdefault(key, []).append(m[key])
                     for arch, speeds in seen.items():
-                        for what, key, fkey in (("model training", "train_samples_per_s", "train"),
-                                                ("model inference", "infer_samples_per_s", "infer")):
-                            best = max(speeds[key])
-                            rows.append({"model": arch, "what": what, "precision": precision, "batch": B,
-                                         "questions/video": k, "samples/s": best, "batches/s": best / B,
-                                         "GFLOP/sample": flops[(arch, B, k)][fkey] / 1e9,
-                                         "spread": best / min(speeds[key])})
+                        rows += _speed_rows(arch, precision, B, k, speeds, flops[(arch, B, k)])
             d = data_speed(store, B, dev, data_batches)
             rows.append({"model": "-", "what": "data path (store -> batch, with negatives)", "precision": "fp16 store",
                          "batch": B, "questions/video": 1, "samples/s": d["samples_per_s"], "batches/s": d["batches_per_s"]})
@@ -310,12 +304,22 @@ def _lesson_rows(dev: torch.device, precisions: tuple[str, ...], rounds: int, st
     for precision in precisions:
         runs = [step_speed(_steps(config, B, dev, k, precision), B, dev, steps, min_seconds=min_seconds)
                 for _ in range(rounds)]
-        for what, key, fkey in (("model training", "train_samples_per_s", "train"),
-                                ("model inference", "infer_samples_per_s", "infer")):
-            speeds = [r[key] for r in runs]
-            rows.append({"model": "lesson", "what": what, "precision": precision, "batch": B, "questions/video": k,
-                         "samples/s": max(speeds), "batches/s": max(speeds) / B, "GFLOP/sample": flops[fkey] / 1e9,
-                         "spread": max(speeds) / min(speeds)})
+        speeds = {key: [r[key] for r in runs] for key in ("train_samples_per_s", "infer_samples_per_s")}
+        rows += _speed_rows("lesson", precision, B, k, speeds, flops)
+    return rows
+
+
+def _speed_rows(model: str, precision: str, batch: int, per_video: int, speeds: dict[str, list[float]],
+                flops: dict[str, float]) -> list[dict]:
+    """A training and an inference row of ``model`` from its rounds' samples/s (``speeds``, keyed as
+    `step_speed` names them): the best round, and the spread of the rounds (fastest over slowest)."""
+    rows = []
+    for what, key, fkey in (("model training", "train_samples_per_s", "train"),
+                            ("model inference", "infer_samples_per_s", "infer")):
+        best = max(speeds[key])
+        rows.append({"model": model, "what": what, "precision": precision, "batch": batch,
+                     "questions/video": per_video, "samples/s": best, "batches/s": best / batch,
+                     "GFLOP/sample": flops[fkey] / 1e9, "spread": best / min(speeds[key])})
     return rows
 
 
