@@ -164,3 +164,22 @@ def test_summary_quotes_the_released_ratio():
 def test_bench_refuses_a_wrong_released_folder_before_measuring(tmp_path, capsys):
     assert cli.main(["bench", "--quick", "--released", str(tmp_path)]) == 1
     assert "not a checkout of the released SaSR-Net code" in capsys.readouterr().err
+
+
+def test_bench_json_records_the_released_rows_and_ratio(released, tmp_path, monkeypatch):
+    import json
+
+    import sasr_lite.bench as bench
+
+    real = bench.benchmark
+    monkeypatch.setattr(bench, "benchmark", lambda *a, **k: real(
+        "cpu", batch_sizes=(2,), steps=1, data_batches=1, num_videos=4, questions_per_video=(1,), rounds=1,
+        precisions=("fp32",), peak_size=256, released=k["released"], lesson=False))
+    out = tmp_path / "bench.json"
+    assert cli.main(["bench", "--quick", "--threads", "1", "--released", str(released), "--json", str(out)]) == 0
+    saved = json.loads(out.read_text())
+    speeds = {(r["model"], r["what"]): r["samples/s"] for r in saved["rows"] if r["model"] != "-"}
+    assert {m for m, _ in speeds} == {"paper", "official", "released"}
+    for r in saved["ratios"]:
+        expected = speeds[("paper", r["what"])] / speeds[("released", r["what"])]
+        assert r["paper / released"] == pytest.approx(expected)
