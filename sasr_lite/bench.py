@@ -10,7 +10,9 @@ paper-size model) on the current device, for batch sizes 16 and 64 (GPU) or 16 (
   per video): the video path runs once per video (``video_of``), as `BatchLoader(group=...)`
   batches allow;
 - data batches/s: `BatchLoader` gathering batches with negatives from a float16 feature
-  store on disk (a temporary one filled with random values; warm page cache).
+  store on disk (a temporary one filled with random values; warm page cache);
+- the same training and inference rows for the lesson model (model "lesson": D = 128, the lesson
+  preset's batch size and questions per video), the model the notebooks train on a CPU.
 
 **The limit.** Each model row also gives the FLOP one sample costs (matrix products counted by
 `torch.utils.flop_counter`, forward and backward for training) and this machine's matmul peak in
@@ -481,7 +483,7 @@ def run(args: argparse.Namespace) -> int:
     released = f" and the released code ({args.released})" if args.released is not None else ""
     print(f"device {table.attrs['device']}, {threads} torch threads; the paper's model and the official network "
           f"(sasr_lite.model.official){released} at D=512, T={T}, P={P}, {VISUAL_DIM} channels, measured alternately "
-          "in this run")
+          "in this run; then the lesson model (D=128)")
     print("matmul peak of this machine, this run: " + ", ".join(f"{p} {g:.0f} GFLOP/s" for p, g in peaks.items()))
     print(table.to_string(index=False, na_rep="", float_format=lambda v: f"{v:.2f}" if abs(v) < 10 else f"{v:.1f}"))
     ratios = same_run_ratios(table)
