@@ -29,6 +29,8 @@ from sasr_lite.data.files import write_text_atomic
 from sasr_lite.outputs import move_aside
 from sasr_lite.scale import SCALES
 
+CELL_TIMEOUT = 3 * 3600  # seconds per cell
+
 
 def notebook_scripts(folder: Path, prefixes: list[str]) -> list[Path]:
     scripts = sorted(folder.glob("[0-9][0-9]_*.py"))
@@ -103,7 +105,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fresh", action="store_true",
                         help="move this scale's checkpoints (notebooks/runs/<scale>) aside to <scale>.old-N first, "
                              "as on a fresh clone (never deleted: see sasr_lite.outputs)")
-    parser.add_argument("--timeout", type=int, default=900, help="seconds per cell (default 900)")
+    # a training cell is one cell: notebook 10's 27 lesson runs take about 50 minutes on 2 cores and
+    # notebook 12's official-network budget run 30-40, so the limit catches a hung kernel, not a slow run
+    parser.add_argument("--timeout", type=int, default=CELL_TIMEOUT,
+                        help=f"seconds per cell (default {CELL_TIMEOUT}: a lesson-scale training cell takes up to "
+                             "an hour on 2 cores)")
     parser.add_argument("--dir", type=Path, default=Path("notebooks"), help="notebook folder (default notebooks)")
     args = parser.parse_args(argv)
 

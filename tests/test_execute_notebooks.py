@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
 import nbformat
 
-from sasr_lite.execute_notebooks import as_displayed, keep_what_is_displayed
+from sasr_lite.execute_notebooks import CELL_TIMEOUT, as_displayed, keep_what_is_displayed
 
 
 def test_a_redrawn_line_keeps_only_its_last_state():
@@ -31,3 +35,14 @@ def test_only_stream_outputs_are_rewritten():
     keep_what_is_displayed(nb)
     outputs = nb.cells[0].outputs
     assert outputs[0]["text"] == "b\n" and outputs[1]["data"]["text/plain"] == "c\rd"
+
+
+def test_the_cell_timeout_outlasts_the_longest_training_cell_on_record():
+    """Notebook 12's budget cell trains the official network for 6 epochs in one cell; at 900 s per
+    cell `make notebooks` stopped it after the first epoch on a 2-core machine."""
+    record = Path(__file__).parents[1] / "notebooks" / "results" / "lesson" / "12_official_network.json"
+    values = json.loads(record.read_text())["values"]
+    budget = next(v for k, v in values.items() if k.startswith("official: epochs to leave the prior"))
+    seconds = float(re.search(r"\((\d+) s of training\)", budget).group(1))
+    assert CELL_TIMEOUT > 2 * seconds  # room for a machine twice as slow
+
