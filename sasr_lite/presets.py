@@ -87,7 +87,7 @@ def _lesson() -> Preset:
     return Preset(
         "lesson", "small", SaSRConfig(d_model=128, word_dim=128), train, demo=demo,
         ablation=ablation, ablation_seeds=(0, 1, 2), baseline_epochs=4, official=SaSRConfig(arch="official"),
-        # the official network trains ~15x slower than the lesson model on a CPU: both get the
+        # the official network trains 20-30x slower than the lesson model on a CPU: both get the
         # ablation schedule cut to 40 batches per epoch (3,840 questions), the same for both
         comparison=ablation.replace(max_batches=40),
         # notebook 13: the lesson model's width and schedule on the synthetic AVQA-Yang (small)
