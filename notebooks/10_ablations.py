@@ -422,7 +422,8 @@ if SYNTHETIC:
         rows += [{"time_in_features": "on" if on else "off", "view": view, "seed": seed,
                   **probe_accuracy(temporal, view, ProbeConfig(seed=seed), by_template=True)}
                  for view in ORDER_VIEWS for seed in ORDER_SEEDS]
-    order_probe = pd.DataFrame(rows).groupby(["time_in_features", "view"], sort=False)[ORDER_COLUMNS].agg(["mean", "std"])
+    by_view = pd.DataFrame(rows).groupby(["time_in_features", "view"], sort=False)
+    order_probe = by_view[ORDER_COLUMNS].agg(["mean", "std"])
     print(f"test accuracy (%), mean and std over {len(ORDER_SEEDS)} probe seeds")
     display(order_probe.round(1))
 else:
@@ -545,9 +546,9 @@ measured |= {f"{name}: overall minus full [95% CI]": cell(KEYS[name], "Overall/A
              if name != "full model"}
 if order_probe is not None:
     for setting in ("on", "off"):
+        means = [order_probe.loc[(setting, v), ("Audio-Visual/Temporal", "mean")] for v in ("average", "set", "attended")]
         measured[f"probe of the segments, Audio-Visual/Temporal, time_in_features {setting}: average / set / attended "
-                 f"(%, mean of {len(ORDER_SEEDS)} probe seeds)"] = " / ".join(
-            f"{order_probe.loc[(setting, view), ('Audio-Visual/Temporal', 'mean')]:.1f}" for view in ("average", "set", "attended"))
+                 f"(%, mean of {len(ORDER_SEEDS)} probe seeds)"] = " / ".join(f"{m:.1f}" for m in means)
 if cue_experiment is not None:
     for setting, cells in cue_experiment["deltas"].items():
         measured[f"no SA, {setting}: Audio-Visual/Counting minus full [95% CI]"] = interval(*cells["no_sa"]["Audio-Visual/Counting"])

@@ -137,7 +137,8 @@ print(pd.DataFrame(shapes).to_string())
 # paper scale that is the paper's recipe; at the lesson scale the official network trains 20-30
 # times slower per question than the lesson model on a CPU (the ratio this run measured is printed
 # below), so both get the short ablation schedule cut to 40 batches per epoch (3,840 questions,
-# under a third of an epoch): a short budget, the same for both. Runs are cached under `runs/<scale>/official_vs_paper/` beside this notebook.
+# under a third of an epoch): a short budget, the same for both. Runs are cached under
+# `runs/<scale>/official_vs_paper/` beside this notebook.
 
 # %%
 data = load_data(notebook_data(SIZES, DATA), splits=("train", "val", "test"))
