@@ -382,7 +382,7 @@ per_template["answer prior"] = template_table(data.records["test"], AnswerPrior(
 per_template.reindex([k for k in AV_TEMPLATES if k in per_template.index]).round(1)
 
 # %% [markdown]
-# ## Why *no TA* shows nothing: a block that stays uniform
+# ## Why *no TA* shows nothing: a block that does not choose
 # Read the `temporal_mass` column of the summary first. In the trained runs TA puts as much weight
 # on the segments a question asks about as uniform weights would (the share printed above that
 # table): it has not learned to pick them. Uniform weights, $a_t = 1/T$, are exactly what the
