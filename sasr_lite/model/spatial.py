@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from sasr_lite.model.map_products import map_pooling, map_scores
 from sasr_lite.model.shapes import check_float, check_shape
 
 EPS = 1e-12  # the floor torch.nn.functional.normalize uses for zero vectors
@@ -52,24 +53,23 @@ class SpatialAttention(nn.Module):
         B, T, P, V = visual_maps.shape
         X = visual_maps.reshape(B * T, P, V)  # a view (no copy) of contiguous maps
         if self.enabled:
-            query = self.query(f_a_g).reshape(B * T, 1, V)
-            # (3.4) score_p = X_t,p . f_a,t^g  (cosine when norm="l2"); written as a row times
-            # X^T because that layout runs forward and backward several times faster on CPU
-            scores = torch.bmm(query, X.transpose(1, 2)).squeeze(1)  # [B*T, P]
+            query = self.query(f_a_g).reshape(B * T, V)
+            # (3.4) score_p = X_t,p . f_a,t^g  (cosine when norm="l2")
+            scores = map_scores(query, X)  # [B*T, P]
             if self.norm == "l2":
                 # dividing the scores by the norms equals normalising both sides, without
                 # writing a normalised copy of the maps
                 if map_norm is None:
                     map_norm = torch.linalg.vector_norm(X, dim=-1)
                 map_norm = map_norm.reshape(B * T, P).clamp_min(EPS)  # [B*T, P]
-                query_norm = torch.linalg.vector_norm(query, dim=-1).clamp_min(EPS)  # [B*T, 1]
+                query_norm = torch.linalg.vector_norm(query, dim=-1, keepdim=True).clamp_min(EPS)  # [B*T, 1]
                 scores = scores / (map_norm * query_norm)
             # (3.4) w_t = softmax_P(score / temperature)
             spatial_attn = torch.softmax(scores / self.temperature, dim=-1)
         else:
             spatial_attn = X.new_full((B * T, P), 1.0 / P)
         # (3.4) f_v,t^attn = w_t X_t
-        f_v_attn = torch.bmm(spatial_attn.unsqueeze(1), X).reshape(B, T, V)
+        f_v_attn = map_pooling(spatial_attn, X).reshape(B, T, V)
         # (3.4) f_v,t^sa = FC(tanh([f_v,t^g; f_v,t^attn]))
         f_v_sa = self.fc(torch.tanh(torch.cat([f_v_g, f_v_attn], dim=-1)))
         return f_v_sa, spatial_attn.reshape(B, T, P)
