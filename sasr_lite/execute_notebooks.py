@@ -9,7 +9,9 @@
 
 Run it from the repository root (``--dir`` points elsewhere). The scale reaches each kernel as
 ``SASR_LITE_SCALE`` and is recorded in the notebook's metadata (``metadata.sasr_lite.scale``), so
-a test can tell which scale the committed outputs come from.
+a test can tell which scale the committed outputs come from, with the seconds it took and the
+day it ran. After executing, `record_times` collects those from every notebook of the scale into
+``notebooks/results/<scale>/notebook_times.json`` (`sasr_lite.results`), which README quotes.
 
 The .py (py:percent) file is the source a reviewer edits; `jupytext --sync` takes the input cells
 from whichever file of a pair was modified last. Notebooks run in order (08 writes the checkpoint
@@ -20,6 +22,8 @@ notebooks/ (the same one nbval uses).
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import json
 import os
 import sys
 import time
@@ -27,6 +31,7 @@ from pathlib import Path
 
 from sasr_lite.data.files import write_text_atomic
 from sasr_lite.outputs import move_aside
+from sasr_lite.results import record
 from sasr_lite.scale import SCALES
 
 CELL_TIMEOUT = 3 * 3600  # seconds per cell
@@ -91,10 +96,32 @@ def execute(ipynb: Path, timeout: int, scale: str) -> float:
     start = time.perf_counter()
     client.execute()
     elapsed = time.perf_counter() - start
-    nb.metadata["sasr_lite"] = {"scale": scale, "seconds": round(elapsed, 1)}
+    nb.metadata["sasr_lite"] = {"scale": scale, "seconds": round(elapsed, 1),
+                                "executed": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")}
     keep_what_is_displayed(nb)
     write_text_atomic(ipynb, nbformat.writes(nb) + "\n")
     return elapsed
+
+
+def record_times(folder: Path, scale: str) -> Path | None:
+    """Write ``folder/results/<scale>/notebook_times.json``: the seconds of each notebook's last
+    execution at ``scale`` (its metadata), their sum, and in the note the days they ran; None (and
+    nothing written) when no notebook was executed at that scale."""
+    values, days = {}, {}
+    for ipynb in sorted(folder.glob("[0-9][0-9]_*.ipynb")):
+        meta = json.loads(ipynb.read_text()).get("metadata", {}).get("sasr_lite", {})
+        if meta.get("scale") != scale or "seconds" not in meta:
+            continue
+        values[f"{ipynb.stem} (s)"] = meta["seconds"]
+        days.setdefault(meta.get("executed", "a day not recorded"), []).append(ipynb.stem[:2])
+    if not values:
+        return None
+    values["all of them, one after the other (s)"] = round(sum(values.values()), 1)
+    when = "; ".join(f"{', '.join(stems)} on {day}" for day, stems in sorted(days.items()))
+    note = (f"seconds each notebook took at its last execution at the {scale} scale (`python -m "
+            f"sasr_lite.execute_notebooks`, kept in its metadata), in a fresh kernel on the machine that ran "
+            f"it, reusing whatever finished runs it found (notebooks/runs); executed {when}")
+    return record(scale, "notebook_times", values, note, root=folder / "results")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -134,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"executed {script.stem:<32} {elapsed:6.1f} s")
     if not args.sync_only:
         print(f"total {total:.1f} s ({args.scale} scale)")
+        times = record_times(folder, args.scale)
+        print(f"wrote {times}")
     return 0
 
 
